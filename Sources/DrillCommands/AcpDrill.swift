@@ -1,0 +1,36 @@
+public import ArgumentParser
+
+/// The `acp-drill` command tree. The executable only calls `AcpDrill.main()`.
+public struct AcpDrill: AsyncParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "acp-drill",
+        abstract: "Prove that PostgreSQL backups can be restored, in an isolated throw-away Docker sandbox.",
+        discussion: """
+            acp-drill talks to a Docker Engine through its API (no docker CLI), builds a sandbox project
+            acp_drill_<timestamp> with its own internal network, anonymous volumes, Postgres and Redis,
+            and tears it down when done.
+
+            The engine is found the way the docker CLI finds it: --host, DOCKER_HOST (unix:// or tcp://,
+            with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH), the CLI's current context, then
+            /var/run/docker.sock, the rootless socket and the Podman sockets.
+
+            Exit codes: 0 success, 1 a failure, 2 configuration or usage error (no engine, bad flag),
+            3 passed over a time budget, 130 interrupted.
+            """,
+        version: version,
+        subcommands: [EngineCommand.self, BenchCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Options every subcommand that talks to the engine takes.
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Docker engine address (unix:///path or tcp://host:port).", valueName: "address"))
+    var host: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "warning"
+}
