@@ -69,7 +69,7 @@ extension DockerClient {
     /// stops or the task is cancelled.
     public func logs(
         _ id: String, follow: Bool = false, tail: Int? = nil, timestamps: Bool = false, tty: Bool = false,
-        onOutput: @escaping @Sendable (OutputStream, UnsafeRawBufferPointer) throws -> Void
+        onOutput: @escaping @Sendable (StdioStream, UnsafeRawBufferPointer) throws -> Void
     ) async throws {
         let path = "/containers/\(DockerQuery.escape(id))/logs"
         let query: DockerQuery = [

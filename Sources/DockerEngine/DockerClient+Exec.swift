@@ -25,7 +25,7 @@ extension DockerClient {
     /// - Returns: the exit code.
     public func exec(
         _ container: String, _ spec: ExecCreate, stdin: (any HTTPBodySource)? = nil,
-        onOutput: @escaping @Sendable (OutputStream, UnsafeRawBufferPointer) throws -> Void
+        onOutput: @escaping @Sendable (StdioStream, UnsafeRawBufferPointer) throws -> Void
     ) async throws -> Int {
         var spec = spec
         spec.attachStdin = stdin != nil

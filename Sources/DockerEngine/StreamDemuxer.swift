@@ -1,5 +1,5 @@
 /// Which stream a piece of exec/attach/logs output belongs to.
-public enum OutputStream: UInt8, Sendable {
+public enum StdioStream: UInt8, Sendable {
     case stdin = 0, stdout = 1, stderr = 2
 }
 
@@ -11,7 +11,7 @@ public enum OutputStream: UInt8, Sendable {
 /// (a large frame is never buffered whole).
 public struct StreamDemuxer: Sendable {
     private var header: [UInt8] = []
-    private var stream: OutputStream = .stdout
+    private var stream: StdioStream = .stdout
     private var remaining = 0
 
     public init() {}
@@ -21,7 +21,7 @@ public struct StreamDemuxer: Sendable {
 
     /// Feeds the next bytes; `emit` receives each run of payload with the stream it belongs to.
     public mutating func feed(
-        _ bytes: UnsafeRawBufferPointer, emit: (OutputStream, UnsafeRawBufferPointer) throws -> Void
+        _ bytes: UnsafeRawBufferPointer, emit: (StdioStream, UnsafeRawBufferPointer) throws -> Void
     ) throws {
         var offset = 0
         while offset < bytes.count {
@@ -37,7 +37,7 @@ public struct StreamDemuxer: Sendable {
             header.append(contentsOf: bytes[offset ..< offset + n])
             offset += n
             guard header.count == 8 else { break }
-            guard let kind = OutputStream(rawValue: header[0]), header[1] == 0, header[2] == 0, header[3] == 0 else {
+            guard let kind = StdioStream(rawValue: header[0]), header[1] == 0, header[2] == 0, header[3] == 0 else {
                 throw DemuxError(header: header)
             }
             stream = kind
@@ -47,7 +47,7 @@ public struct StreamDemuxer: Sendable {
     }
 
     /// Convenience for tests and small outputs.
-    public mutating func feed(_ bytes: [UInt8], emit: (OutputStream, [UInt8]) throws -> Void) throws {
+    public mutating func feed(_ bytes: [UInt8], emit: (StdioStream, [UInt8]) throws -> Void) throws {
         try bytes.withUnsafeBytes { raw in try feed(raw) { try emit($0, Array($1)) } }
     }
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything acp-drill needs on a fresh Debian bookworm machine, idempotently:
+#   Debian packages, moto (S3 test server), a running dockerd, and the offline images.
+#
+#   scripts/setup.sh                  all of it
+#   scripts/setup.sh --packages-only  only the packages (no daemon, no images)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+PACKAGES=(
+  docker.io docker-compose iptables        # the engine (API 1.41), Compose for interoperability tests
+  libcurl4-openssl-dev pkg-config          # the Engine/S3 client is libcurl
+  age gnupg                                # backup encryption
+  postgresql-client                        # pg_dump/pg_restore/psql on the backup host
+  debootstrap tar curl ca-certificates     # offline image builds
+)
+
+packages_only=no
+[ "${1:-}" = --packages-only ] && packages_only=yes
+
+need_root
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages present"
+fi
+
+if ! python3 -c 'import moto.server' >/dev/null 2>&1; then
+  log "installing moto (S3-compatible test server) from PyPI"
+  python3 -m pip install -q 'moto[server]'
+fi
+
+[ "$packages_only" = yes ] && exit 0
+"$here/start-docker.sh" >/dev/null
+"$here/build-images.sh"
+log "setup complete"
