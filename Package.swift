@@ -5,6 +5,7 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "acp-drill",
@@ -12,50 +13,40 @@ let package = Package(
     products: [
         .executable(name: "acp-drill", targets: ["acp-drill"]),
         .library(name: "DockerEngine", targets: ["DockerEngine"]),
+        .library(name: "Sandbox", targets: ["Sandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        .target(
-            name: "CCurl",
-            path: "Sources/CCurl",
-            publicHeadersPath: "include",
-            linkerSettings: [.linkedLibrary("curl")]
-        ),
-        .target(
-            name: "CurlHTTP",
-            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict
-        ),
-        .target(
-            name: "DockerEngine",
-            dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict
-        ),
+        // Layers, arrows pointing down (DESIGN.md §1):
+        // acp-drill -> DrillCommands -> Sandbox -> DockerEngine -> CurlHTTP -> CCurl
+        .target(name: "CCurl", path: "Sources/CCurl", exclude: ["README.md"], publicHeadersPath: "include",
+                linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CurlHTTP", dependencies: ["CCurl", logging], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "DockerEngine", dependencies: ["CurlHTTP", logging], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Sandbox", dependencies: ["DockerEngine", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "DrillCommands",
             dependencies: [
-                "DockerEngine", "CurlHTTP",
+                "DockerEngine", "CurlHTTP", "Sandbox", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "acp-drill",
-            dependencies: [
-                "DrillCommands",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["DrillCommands", logging, .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "CurlHTTP"], swiftSettings: strict),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DockerEngine", "CurlHTTP", "DrillCommands"],
+            dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "DrillCommands"],
             swiftSettings: strict
         ),
     ],

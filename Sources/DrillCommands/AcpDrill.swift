@@ -20,7 +20,10 @@ public struct AcpDrill: AsyncParsableCommand {
             3 passed over a time budget, 130 interrupted.
             """,
         version: version,
-        subcommands: [EngineCommand.self, BenchCommand.self]
+        subcommands: [
+            SandboxUpCommand.self, SandboxExecCommand.self, SandboxRunInCommand.self, SandboxDownCommand.self,
+            SandboxLsCommand.self, SandboxGcCommand.self, EngineCommand.self, BenchCommand.self,
+        ]
     )
 
     public init() {}

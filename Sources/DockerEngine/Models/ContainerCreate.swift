@@ -75,6 +75,8 @@ public struct HostConfig: Codable, Sendable {
     public var publishAllPorts: Bool?
     public var portBindings: [String: [PortBinding]]?
     public var binds: [String]?
+    /// Upstream servers for the embedded DNS of user-defined networks.
+    public var dns: [String]?
     public var tmpfs: [String: String]?
     public var mounts: [Mount]?
     public var shmSize: Int64?
@@ -89,7 +91,7 @@ public struct HostConfig: Codable, Sendable {
         case networkMode = "NetworkMode", memory = "Memory", pidsLimit = "PidsLimit", nanoCpus = "NanoCpus"
         case capDrop = "CapDrop", capAdd = "CapAdd", securityOpt = "SecurityOpt", readonlyRootfs = "ReadonlyRootfs"
         case privileged = "Privileged", publishAllPorts = "PublishAllPorts", portBindings = "PortBindings"
-        case binds = "Binds", tmpfs = "Tmpfs", mounts = "Mounts", shmSize = "ShmSize", pidMode = "PidMode"
+        case binds = "Binds", dns = "Dns", tmpfs = "Tmpfs", mounts = "Mounts", shmSize = "ShmSize", pidMode = "PidMode"
         case ipcMode = "IpcMode", autoRemove = "AutoRemove", `init` = "Init"
     }
 }

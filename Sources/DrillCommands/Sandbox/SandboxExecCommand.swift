@@ -1,0 +1,72 @@
+import ArgumentParser
+import CurlHTTP
+import DockerEngine
+import Foundation
+import Sandbox
+
+/// `acp-drill exec PROJECT SERVICE -- CMD…`
+struct SandboxExecCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run a command in a service of a sandbox project; stdout, stderr and the exit code pass through.",
+        discussion: """
+            With -i, standard input is streamed to the command until it ends (pipe a dump into psql).
+            Postgres services get PGUSER, PGPASSWORD and PGDATABASE set, so `psql` needs no flags.
+            Example: acp-drill exec acp_drill_20261127T101500Z_x1y2z3 postgres -i -- psql < seed.sql
+            """
+    )
+
+    @OptionGroup var engine: EngineOptions
+    @Argument(help: "The project name.") var project: String
+    @Argument(help: "The service name (postgres, redis, …).") var service: String
+    @Flag(name: .shortAndLong, help: "Stream standard input to the command.") var interactive = false
+    @Option(name: .shortAndLong, help: ArgumentHelp("Set an environment variable (NAME=VALUE). Repeatable.", valueName: "name=value"))
+    var env: [String] = []
+    @Option(name: .shortAndLong, help: "Run as this user.") var user: String?
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("give the command after --, e.g. -- psql -c 'select 1'") }
+    }
+
+    func run() async throws {
+        let client = try await engine.connect()
+        let sandbox = try await Sandbox.attach(project: project, client: client, logger: engine.logger)
+        guard let target = sandbox.service(service) else {
+            printError("error: project \(project) has no service \(service) (it has: \(sandbox.services.map(\.name).joined(separator: ", ")))")
+            throw DrillExit.configuration
+        }
+        var environment = env
+        if target.role == .postgres {
+            environment = ["PGUSER=\(target.postgresUser ?? "postgres")", "PGPASSWORD=\(target.postgresPassword ?? "")",
+                           "PGDATABASE=\(target.postgresDatabase ?? "postgres")"] + environment
+        }
+        let spec = ExecCreate(cmd: command, env: environment, user: user)
+        let stdin: (any HTTPBodySource)? = interactive ? FileDescriptorSource(fd: 0) : nil
+        let code = try await interruptible {
+            try await client.exec(target.containerID, spec, stdin: stdin) { stream, bytes in
+                let fd: Int32 = stream == .stderr ? 2 : 1
+                var offset = 0
+                while offset < bytes.count {
+                    let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+        }
+        if code != 0 { throw ExitCode(Int32(code)) }
+    }
+}
+
+/// Standard input (or any descriptor) as a request body.
+final class FileDescriptorSource: HTTPBodySource {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Foundation.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw CocoaError(.fileReadUnknown) }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import DockerEngine
+import Foundation
+import Sandbox
+
+/// `acp-drill run-in PROJECT --image IMG -- CMD…`
+struct SandboxRunInCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-in",
+        abstract: "Run a one-off job container on a sandbox project's network (e.g. an app's test suite).",
+        discussion: """
+            The job reaches the services by name (postgres:5432, redis:6379) and nothing else: the network
+            is internal. Its output streams through; its exit code becomes ours; the container is removed
+            afterwards (also on Ctrl-C).
+            """
+    )
+
+    @OptionGroup var engine: EngineOptions
+    @Argument(help: "The project name.") var project: String
+    @Option(help: "The image to run (must be on the engine).") var image: String
+    @Option(name: .shortAndLong, help: ArgumentHelp("Set an environment variable (NAME=VALUE). Repeatable.", valueName: "name=value"))
+    var env: [String] = []
+    @Option(name: .shortAndLong, help: "Run as this user.") var user: String?
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
+
+    func run() async throws {
+        let client = try await engine.connect()
+        let sandbox = try await Sandbox.attach(project: project, client: client, logger: engine.logger)
+        let env = self.env, image = self.image, command = self.command, user = self.user
+        let code = try await interruptible {
+            try await sandbox.runOneOff(image: image, command: command, environment: env, user: user) { stream, bytes in
+                FileHandle(fileDescriptor: stream == .stderr ? 2 : 1).write(Data(bytes))
+            }
+        }
+        if code != 0 { throw ExitCode(Int32(code)) }
+    }
+}

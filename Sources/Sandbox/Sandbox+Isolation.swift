@@ -1,0 +1,150 @@
+import DockerEngine
+import Foundation
+
+extension Sandbox {
+    /// The six isolation assertions of DESIGN.md §2, run against the live sandbox (probes from inside it).
+    /// A check that cannot run is a failure: isolation is never assumed.
+    ///
+    /// Probes only target this daemon's own containers: the production hosts' names (which must not
+    /// resolve) and the addresses of containers on this engine named like a production host (which must
+    /// not answer).
+    public func assertIsolation() async -> [CheckResult] {
+        var results: [CheckResult] = []
+        let containers = services
+        guard let probe = containers.first(where: { $0.role == .postgres }) ?? containers.first else {
+            return [.failed("isolation", "the sandbox has no running service to probe from")]
+        }
+        let prodHosts = options.allProductionHosts
+
+        // 1. Production names do not resolve from inside.
+        do {
+            // Unknown names fail at once (the embedded DNS forwards only to the container's own loopback); the
+            // one-second resolver limit bounds the probe if a forwarder ever hangs.
+            let script = prodHosts.map {
+                "( if RES_OPTIONS='timeout:1 attempts:1' getent ahosts \(shellQuote($0)) >/dev/null 2>&1; then echo \"resolves \($0)\"; else echo \"unresolved \($0)\"; fi ) &"
+            }.joined(separator: " ") + " wait"
+            let r = try await client.execCollect(probe.containerID, ["sh", "-c", script])
+            let leaks = r.stdoutText.split(separator: "\n").filter { $0.hasPrefix("resolves ") }
+            let answered = r.stdoutText.split(separator: "\n").count
+            if answered != prodHosts.count {
+                results.append(.failed("isolation.dns", "the probe did not answer for every host (exit \(r.exitCode)): \(r.stderrText)"))
+            } else if leaks.isEmpty {
+                results.append(.passed("isolation.dns", "from \(probe.name): \(prodHosts.joined(separator: ", ")) do not resolve"))
+            } else {
+                results.append(.failed("isolation.dns", "from \(probe.name): \(leaks.joined(separator: ", "))"))
+            }
+        } catch { results.append(.failed("isolation.dns", "probe failed: \(error)")) }
+
+        // 2. Production containers on this engine do not answer from inside.
+        do {
+            let ours = Set(containers.map(\.containerID))
+            var targets: [(name: String, ip: String, port: Int)] = []
+            for c in try await client.listContainers(all: false) where !ours.contains(c.id) && prodHosts.contains(c.name) {
+                let inspect = try await client.inspectContainer(c.id)
+                var ports = Set([5432, 6379])
+                for key in (inspect.networkSettings?.ports ?? [:]).keys {
+                    if let p = Int(key.split(separator: "/").first ?? "") { ports.insert(p) }
+                }
+                for (_, net) in inspect.networkSettings?.networks ?? [:] {
+                    guard let ip = net.ipAddress, !ip.isEmpty else { continue }
+                    for port in ports.sorted() { targets.append((c.name, ip, port)) }
+                }
+            }
+            if targets.isEmpty {
+                results.append(.passed("isolation.tcp", "no container named \(prodHosts.joined(separator: "/")) runs on this engine: nothing to reach"))
+            } else {
+                let script = targets.map { t in
+                    "if timeout 2 bash -c 'exec 3<>/dev/tcp/\(t.ip)/\(t.port)' 2>/dev/null; then echo 'open \(t.name) \(t.ip):\(t.port)'; else echo 'closed \(t.name) \(t.ip):\(t.port)'; fi"
+                }.joined(separator: "; ")
+                let r = try await client.execCollect(probe.containerID, ["sh", "-c", script])
+                let lines = r.stdoutText.split(separator: "\n")
+                let open = lines.filter { $0.hasPrefix("open ") }
+                if lines.count != targets.count {
+                    results.append(.failed("isolation.tcp", "the probe did not answer for every address (exit \(r.exitCode)): \(r.stderrText)"))
+                } else if open.isEmpty {
+                    results.append(.passed("isolation.tcp", "from \(probe.name), unreachable: " + targets.map { "\($0.name) \($0.ip):\($0.port)" }.joined(separator: ", ")))
+                } else {
+                    results.append(.failed("isolation.tcp", "from \(probe.name), reachable: " + open.joined(separator: ", ")))
+                }
+            }
+        } catch { results.append(.failed("isolation.tcp", "probe failed: \(error)")) }
+
+        // 3. The network is internal and holds only this project's containers.
+        do {
+            let net = try await client.inspectNetwork(project.networkName)
+            let members = Set((net.containers ?? [:]).keys)
+            let ours = Set(containers.map(\.containerID))
+            let strangers = members.subtracting(ours)
+            if net.internal != true {
+                results.append(.failed("isolation.network", "\(project.networkName) is not internal"))
+            } else if !strangers.isEmpty {
+                let names = strangers.map { net.containers?[$0]?.name ?? $0 }
+                results.append(.failed("isolation.network", "\(project.networkName) holds containers outside the project: \(names.sorted().joined(separator: ", "))"))
+            } else {
+                results.append(.passed("isolation.network", "\(project.networkName): internal, \(members.count) member(s), all of this project"))
+            }
+        } catch { results.append(.failed("isolation.network", "cannot inspect the network: \(error)")) }
+
+        // 4 and 5. Mounts and host settings of every container.
+        var mountProblems: [String] = []
+        var hostProblems: [String] = []
+        var volumeCount = 0
+        for service in containers {
+            do {
+                let c = try await client.inspectContainer(service.containerID)
+                for m in c.mounts ?? [] {
+                    guard m.type == "volume", let name = m.name else {
+                        mountProblems.append("\(service.name): \(m.type ?? "?") mount at \(m.destination)")
+                        continue
+                    }
+                    volumeCount += 1
+                    let v = try await client.inspectVolume(name)
+                    if v.labels?[SandboxProject.Label.project] != project.name {
+                        mountProblems.append("\(service.name): volume \(name) at \(m.destination) is not labelled for this project")
+                    }
+                    let users = try await client.listContainers(filters: ["volume": [name]])
+                    let outside = users.filter { $0.labels?[SandboxProject.Label.project] != project.name }
+                    if !outside.isEmpty {
+                        mountProblems.append("\(service.name): volume \(name) is also used by \(outside.map(\.name).joined(separator: ", "))")
+                    }
+                }
+                let h = c.hostConfig
+                if h?.privileged == true { hostProblems.append("\(service.name) is privileged") }
+                if h?.publishAllPorts == true || !(h?.portBindings ?? [:]).isEmpty { hostProblems.append("\(service.name) publishes ports") }
+                let published = (c.networkSettings?.ports ?? [:]).values.contains { !($0 ?? []).isEmpty }
+                if published { hostProblems.append("\(service.name) has published ports") }
+                if h?.networkMode != project.networkName { hostProblems.append("\(service.name) uses network mode \(h?.networkMode ?? "?")") }
+                if (h?.pidMode ?? "") == "host" { hostProblems.append("\(service.name) uses the host PID namespace") }
+                if (h?.ipcMode ?? "") == "host" { hostProblems.append("\(service.name) uses the host IPC namespace") }
+                if !(h?.binds ?? []).isEmpty { hostProblems.append("\(service.name) bind-mounts host paths") }
+                if h?.dns != SandboxOptions.sandboxDNS { hostProblems.append("\(service.name) lets the embedded DNS forward names off the machine") }
+                let nets = (c.networkSettings?.networks ?? [:]).keys
+                if Set(nets) != [project.networkName] { hostProblems.append("\(service.name) is attached to \(nets.sorted().joined(separator: ", "))") }
+            } catch {
+                hostProblems.append("\(service.name): cannot inspect: \(error)")
+            }
+        }
+        results.append(mountProblems.isEmpty
+            ? .passed("isolation.volumes", "\(volumeCount) anonymous volume(s), each labelled for this project and used by no other container")
+            : .failed("isolation.volumes", mountProblems.joined(separator: "; ")))
+        results.append(hostProblems.isEmpty
+            ? .passed("isolation.host", "\(containers.count) container(s): no published port, not privileged, no host network/PID/IPC, no bind mount, no DNS forwarding")
+            : .failed("isolation.host", hostProblems.joined(separator: "; ")))
+
+        // 6. Redis is the sandbox's own and empty.
+        if let redis = containers.first(where: { $0.role == .redis }) {
+            do {
+                let r = try await client.execCollect(redis.containerID, ["redis-cli", "dbsize"])
+                let size = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+                results.append(size == "0"
+                    ? .passed("isolation.redis", "\(redis.name) answers and holds no keys (DBSIZE 0)")
+                    : .failed("isolation.redis", "\(redis.name) holds keys it did not create (DBSIZE \(size)) \(r.stderrText)"))
+            } catch { results.append(.failed("isolation.redis", "probe failed: \(error)")) }
+        } else {
+            results.append(.skipped("isolation.redis", "the stack has no Redis service"))
+        }
+        return results
+    }
+}
+
+func shellQuote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }

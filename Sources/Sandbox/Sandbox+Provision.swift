@@ -1,0 +1,152 @@
+public import DockerEngine
+public import Logging
+import Foundation
+
+/// Progress of a long operation, for a terminal or a log.
+public typealias ProgressHandler = @Sendable (String) -> Void
+
+extension Sandbox {
+    /// Creates the project's internal network and services (in `depends_on` order, each ready before its
+    /// dependents start), then returns. On any failure — including cancellation — everything already
+    /// created is torn down before the error is rethrown.
+    public static func provision(
+        _ spec: StackSpec, project: SandboxProject, client: DockerClient, options: SandboxOptions = SandboxOptions(),
+        logger: Logger, progress: ProgressHandler? = nil
+    ) async throws -> Sandbox {
+        let sandbox = Sandbox(project: project, client: client, options: options, logger: logger)
+        do {
+            try await sandbox.build(spec, progress: progress)
+        } catch {
+            logger.warning("provisioning failed, tearing down", metadata: ["error": "\(error)"])
+            _ = try? await sandbox.teardown()
+            throw error
+        }
+        return sandbox
+    }
+
+    /// `provision`, run `body`, and tear down whatever happens (success, error, cancellation), unless
+    /// `keep` is set. The library form of a sandbox's lifetime.
+    public static func withSandbox<T: Sendable>(
+        _ spec: StackSpec, project: SandboxProject, client: DockerClient, options: SandboxOptions = SandboxOptions(),
+        keep: Bool = false, logger: Logger, progress: ProgressHandler? = nil,
+        _ body: (Sandbox) async throws -> T
+    ) async throws -> T {
+        let sandbox = try await provision(spec, project: project, client: client, options: options, logger: logger, progress: progress)
+        do {
+            let result = try await body(sandbox)
+            if !keep { try await sandbox.teardown() }
+            return result
+        } catch {
+            if !keep { _ = try? await sandbox.teardown() }
+            throw error
+        }
+    }
+
+    private func build(_ spec: StackSpec, progress: ProgressHandler?) async throws {
+        let order = try spec.startOrder()
+        // Every image must be local before anything is created (no implicit pulls).
+        var images: [String: ImageInspect] = [:]
+        for service in order where images[service.image] == nil {
+            do { images[service.image] = try await client.inspectImage(service.image) } catch let e as DockerError where e.isNotFound {
+                throw SandboxError(code: .imageMissing,
+                    message: "image \(service.image) (service \(service.name)) is not on the engine: build it with scripts/build-images.sh or pull it")
+            }
+        }
+        progress?("network \(project.networkName)")
+        var netLabels = project.labels
+        netLabels[SandboxProject.Label.composeNetwork] = "net"
+        try await client.createNetwork(NetworkCreate(
+            name: project.networkName, driver: "bridge", internal: true, labels: netLabels,
+            options: ["com.docker.network.bridge.enable_icc": "true"]))
+        for service in order {
+            try Task.checkCancellation()
+            progress?("service \(service.name) (\(service.image))")
+            let created = try await createService(service, image: images[service.image]!)
+            try await client.startContainer(created.containerID)
+            try await waitReady(created, spec: service)
+            var running = created
+            running.address = try await client.inspectContainer(created.containerID)
+                .networkSettings?.networks?[project.networkName]?.ipAddress
+            record(running)
+            progress?("service \(service.name) ready")
+        }
+    }
+
+    private func createService(_ service: ServiceSpec, image: ImageInspect) async throws -> Service {
+        let name = project.containerName(service.name)
+        var env = service.environment
+        var pgUser: String?, pgPassword: String?, pgDatabase: String?
+        var command = service.command
+        if service.role == .postgres {
+            pgUser = service.env("POSTGRES_USER") ?? "postgres"
+            if let given = service.env("POSTGRES_PASSWORD"), !given.isEmpty {
+                pgPassword = given
+            } else {
+                let generated = Self.randomPassword()
+                env.append(("POSTGRES_PASSWORD", generated))
+                pgPassword = generated
+            }
+            pgDatabase = service.env("POSTGRES_DB") ?? pgUser
+            if !options.durable {
+                let base = command ?? ["postgres"]
+                if base.first == "postgres" {
+                    command = base + SandboxOptions.throwAwayPostgresSettings.flatMap { ["-c", $0] }
+                }
+            }
+        }
+        let labels = project.containerLabels(service: service.name, role: service.role).merging(service.labels) { ours, _ in ours }
+        // Every data path, the image's own VOLUMEs included, gets an anonymous volume carrying our labels:
+        // unlabelled anonymous volumes would be invisible to gc.
+        var paths = service.volumes
+        for path in (image.config?.volumes ?? [:]).keys.sorted() where !paths.contains(path) { paths.append(path) }
+        let tmpfsPaths = Set(service.tmpfs.map { String($0.split(separator: ":").first ?? "") })
+        paths.removeAll { tmpfsPaths.contains($0) }
+
+        var spec = ContainerCreate(image: service.image, cmd: command, env: env.map { "\($0.name)=\($0.value)" }, labels: labels)
+        spec.entrypoint = service.entrypoint
+        spec.user = service.user
+        spec.workingDir = service.workingDir
+        spec.hostname = service.name
+        if let hc = service.healthcheck {
+            spec.healthcheck = Healthcheck(test: hc.test, interval: hc.interval, timeout: hc.timeout, retries: hc.retries,
+                                           startPeriod: hc.startPeriod)
+        }
+        var host = HostConfig()
+        host.networkMode = project.networkName
+        host.dns = SandboxOptions.sandboxDNS
+        host.mounts = paths.map { .anonymousVolume(at: $0, labels: project.labels) }
+        host.tmpfs = Dictionary(service.tmpfs.map { entry -> (String, String) in
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }, uniquingKeysWith: { _, b in b })
+        host.capDrop = ["ALL"]
+        host.capAdd = Array(Set(Self.roleCapabilities(service.role) + service.capAdd)).sorted()
+        host.securityOpt = ["no-new-privileges"]
+        host.privileged = false
+        host.publishAllPorts = false
+        host.memory = service.memLimit ?? options.defaultMemory
+        host.pidsLimit = options.pidsLimit
+        host.shmSize = service.shmSize ?? (service.role == .postgres ? 1 << 30 : nil)
+        host.`init` = service.role == .app ? true : nil
+        spec.hostConfig = host
+        spec.networkingConfig = NetworkingConfig(endpointsConfig: [project.networkName: EndpointSettings(aliases: [service.name])])
+        let id = try await client.createContainer(name: name, spec)
+        return Service(name: service.name, role: service.role, image: service.image, containerID: id, containerName: name,
+                       address: nil, postgresUser: pgUser, postgresPassword: pgPassword, postgresDatabase: pgDatabase)
+    }
+
+    /// What the official images' entrypoints need as root before they drop privileges.
+    static func roleCapabilities(_ role: ServiceRole) -> [String] {
+        switch role {
+        case .postgres, .redis: return ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
+        case .app: return []
+        }
+    }
+
+    /// 32 random characters from [A-Za-z0-9]: an ephemeral credential that dies with the sandbox.
+    static func randomPassword() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var rng = SystemRandomNumberGenerator()
+        return String((0 ..< 32).map { _ in alphabet[Int.random(in: 0 ..< alphabet.count, using: &rng)] })
+    }
+}

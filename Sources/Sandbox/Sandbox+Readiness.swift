@@ -1,0 +1,56 @@
+import DockerEngine
+import Foundation
+
+extension Sandbox {
+    /// Waits until a service is ready, checked inside its container: Postgres answers a query over TCP
+    /// (the unix socket answers during the image's init, TCP does not), Redis answers PING, other services
+    /// report healthy (or run, without a health check). Fails fast, with the last log lines, when the
+    /// container exits or is OOM-killed.
+    func waitReady(_ service: Service, spec: ServiceSpec) async throws {
+        let deadline = ContinuousClock.now + options.readinessTimeout
+        var lastProbe = ""
+        var delay = Duration.milliseconds(25)
+        while true {
+            try Task.checkCancellation()
+            let state = try await client.inspectContainer(service.containerID).state
+            if !state.running {
+                let tail = await client.logTail(service.containerID, lines: 20)
+                let why = state.oomKilled == true ? "was OOM-killed (raise mem_limit)" : "exited with code \(state.exitCode ?? -1)"
+                throw SandboxError(code: .exited, message: "service \(service.name) \(why) while starting; its last log lines:\n\(tail)")
+            }
+            let ready: Bool
+            switch service.role {
+            case .postgres:
+                let r = try await client.execCollect(
+                    service.containerID,
+                    ["psql", "-h", "127.0.0.1", "-U", service.postgresUser ?? "postgres", "-d", service.postgresDatabase ?? "postgres",
+                     "-Atqc", "select 1"],
+                    env: ["PGPASSWORD=\(service.postgresPassword ?? "")", "PGCONNECT_TIMEOUT=2"])
+                ready = r.exitCode == 0 && r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+                lastProbe = r.stderrText
+            case .redis:
+                let r = try await client.execCollect(service.containerID, ["redis-cli", "ping"])
+                ready = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "PONG"
+                lastProbe = r.stdoutText + r.stderrText
+            case .app:
+                if let health = state.health {
+                    if health.status == "unhealthy" {
+                        let out = health.log?.last?.output ?? ""
+                        throw SandboxError(code: .notReady, message: "service \(service.name) is unhealthy: \(out)")
+                    }
+                    ready = health.status == "healthy"
+                    lastProbe = health.log?.last?.output ?? ""
+                } else {
+                    ready = true
+                }
+            }
+            if ready { return }
+            if ContinuousClock.now > deadline {
+                throw SandboxError(code: .notReady,
+                    message: "service \(service.name) not ready after \(options.readinessTimeout): \(lastProbe.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(250))
+        }
+    }
+}

@@ -1,0 +1,89 @@
+public import DockerEngine
+public import Logging
+
+/// What a teardown removed.
+public struct TeardownReport: Sendable, Codable {
+    public var project: String
+    public var containers = 0
+    public var networks = 0
+    public var volumes = 0
+}
+
+extension Sandbox {
+    /// Removes every resource labelled with this project, from daemon state alone: containers (forced,
+    /// with their anonymous volumes), then networks (retried while the daemon still counts an endpoint),
+    /// then any volume left with the label. 404 counts as done, so it is idempotent. Every step is tried;
+    /// each failure is logged and the first is thrown. Nothing without the project label is touched: every
+    /// list is filtered by `dev.acp-drill.project=<project>`, an exact label match.
+    @discardableResult
+    public static func teardown(project: String, client: DockerClient, logger: Logger) async throws -> TeardownReport {
+        precondition(!project.isEmpty)
+        let filter = DockerFilters.label(SandboxProject.Label.project, project)
+        var report = TeardownReport(project: project)
+        var firstError: (any Error)?
+        func note(_ error: any Error, _ what: String) {
+            logger.warning("teardown step failed", metadata: ["sandbox.project": "\(project)", "step": "\(what)", "error": "\(error)"])
+            if firstError == nil { firstError = error }
+        }
+
+        do {
+            let containers = try await client.listContainers(filters: filter)
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for c in containers where c.labels?[SandboxProject.Label.project] == project {
+                    group.addTask {
+                        do { try await client.removeContainer(c.id, force: true, volumes: true); return true } catch let e as DockerError where e.isNotFound {
+                            return false
+                        }
+                    }
+                }
+                for try await removed in group where removed { report.containers += 1 }
+            }
+        } catch { note(error, "containers") }
+
+        do {
+            for network in try await client.listNetworks(filters: filter) where network.labels?[SandboxProject.Label.project] == project {
+                var attempt = 0
+                while true {
+                    do {
+                        try await client.removeNetwork(network.id)
+                        report.networks += 1
+                        break
+                    } catch let e as DockerError where e.isNotFound {
+                        break
+                    } catch let e as DockerError where e.code == .forbidden && attempt < 40 {
+                        // "has active endpoints" lingers briefly after the last container is gone.
+                        attempt += 1
+                        try await Task.sleep(for: .milliseconds(50 * min(attempt, 10)))
+                    }
+                }
+            }
+        } catch { note(error, "networks") }
+
+        do {
+            for volume in try await client.listVolumes(filters: filter) where volume.labels?[SandboxProject.Label.project] == project {
+                var attempt = 0
+                while true {
+                    do {
+                        try await client.removeVolume(volume.name, force: true)
+                        report.volumes += 1
+                        break
+                    } catch let e as DockerError where e.isNotFound {
+                        break
+                    } catch let e as DockerError where e.isConflict && attempt < 20 {
+                        attempt += 1
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+            }
+        } catch { note(error, "volumes") }
+
+        if let firstError {
+            throw SandboxError(code: .teardown, message: "teardown of \(project) was incomplete: \(firstError)", underlying: firstError)
+        }
+        logger.debug("teardown complete", metadata: [
+            "sandbox.project": "\(project)", "containers": "\(report.containers)", "networks": "\(report.networks)",
+            "volumes": "\(report.volumes)",
+        ])
+        return report
+    }
+}

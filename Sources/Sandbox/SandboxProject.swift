@@ -1,0 +1,89 @@
+public import Foundation
+
+/// The identity of one sandbox project and the labels every resource of it carries (DESIGN.md §2).
+public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable { case drill, backupVerify = "backup-verify", env, test }
+
+    /// Label keys.
+    public enum Label {
+        public static let project = "dev.acp-drill.project"
+        public static let expiresAt = "dev.acp-drill.expires-at"
+        public static let kind = "dev.acp-drill.kind"
+        public static let version = "dev.acp-drill.version"
+        public static let service = "dev.acp-drill.service"
+        public static let role = "dev.acp-drill.role"
+        public static let composeProject = "com.docker.compose.project"
+        public static let composeService = "com.docker.compose.service"
+        public static let composeNumber = "com.docker.compose.container-number"
+        public static let composeOneoff = "com.docker.compose.oneoff"
+        public static let composeNetwork = "com.docker.compose.network"
+        public static let composeVersion = "com.docker.compose.version"
+    }
+
+    public static let toolVersion = "0.1.0"
+
+    public var name: String
+    public var kind: Kind
+    public var expiresAt: Date
+
+    public init(name: String, kind: Kind, expiresAt: Date) {
+        self.name = name
+        self.kind = kind
+        self.expiresAt = expiresAt
+    }
+
+    /// A new project `<prefix>_<UTC yyyyMMdd'T'HHmmss'Z'>_<6 random [a-z0-9]>`: collision-safe across
+    /// parallel CI jobs started in the same second.
+    public static func new(prefix: String = "acp_drill", kind: Kind, ttl: Duration, now: Date = Date()) -> SandboxProject {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var rng = SystemRandomNumberGenerator()
+        let suffix = String((0 ..< 6).map { _ in alphabet[Int.random(in: 0 ..< alphabet.count, using: &rng)] })
+        let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
+        return SandboxProject(name: "\(prefix)_\(timestamp(now))_\(suffix)", kind: kind, expiresAt: now.addingTimeInterval(seconds))
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.string(from: date)
+    }
+
+    public var networkName: String { "\(name)_net" }
+
+    public func containerName(_ service: String) -> String { "\(name)-\(service)-1" }
+
+    /// The labels on the network and volumes (and, with the service labels, on containers).
+    public var labels: [String: String] {
+        [
+            Label.project: name, Label.expiresAt: Self.rfc3339(expiresAt), Label.kind: kind.rawValue,
+            Label.version: Self.toolVersion, Label.composeProject: name,
+        ]
+    }
+
+    /// Container labels: ours plus Compose's, so that `docker-compose -p <project> ps/logs/down` work.
+    public func containerLabels(service: String, role: ServiceRole) -> [String: String] {
+        labels.merging([
+            Label.service: service, Label.role: role.rawValue, Label.composeService: service, Label.composeNumber: "1",
+            Label.composeOneoff: "False", Label.composeVersion: "1.29.2",
+        ]) { $1 }
+    }
+
+    public var description: String { name }
+
+    public static func rfc3339(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
+
+    public static func parseRFC3339(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: text)
+    }
+}
