@@ -22,20 +22,15 @@ swift build --build-tests > "${TMPDIR:-/tmp}/acp-drill-build.log" 2>&1 || { tail
 
 log "running the test suite"
 export ACP_DRILL_REQUIRE_DOCKER=1
+before=$(python3 "$here/leaks.py" snapshot)
 rc=0
 swift test --skip-build "$@" || rc=$?
 
-leaks() {
-  local kind=$1
-  curl -fsS --unix-socket "$DOCKER_SOCK" -G "http://localhost/$kind" \
-    --data-urlencode 'filters={"label":["dev.acp-drill.kind=test"]}' --data-urlencode 'all=1' \
-    | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get("Volumes") or [] if isinstance(d,dict) else d; print(len(d))'
-}
-left="containers=$(leaks containers/json) networks=$(leaks networks) volumes=$(leaks volumes)"
-if [ "$left" != "containers=0 networks=0 volumes=0" ]; then
-  log "tests left resources labelled dev.acp-drill.kind=test behind: $left"
+left=$(python3 "$here/leaks.py" diff "$before")
+if [ -n "$left" ]; then
+  log "the tests left resources with our label behind: $left"
   rc=1
 else
-  log "no test resources left behind ($left)"
+  log "no test resources left behind"
 fi
 exit $rc

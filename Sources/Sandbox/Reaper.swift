@@ -18,8 +18,9 @@ public struct ProjectSummary: Sendable, Codable {
         public var state: String
     }
 
-    /// Expired, or missing its expiry label (then it can only be a leftover).
-    public func isExpired(now: Date) -> Bool { expiresAt.map { $0 <= now } ?? true }
+    /// Past its expiry label. A project without one was not made by acp-drill's lifecycle (every resource it
+    /// creates carries the label): only `gc --all` or `down` removes it.
+    public func isExpired(now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
 
     /// `running`, `partial` (some containers not running), `stopped`, or `empty` (no containers left).
     public var state: String {

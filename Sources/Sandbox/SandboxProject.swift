@@ -52,13 +52,17 @@ public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
 
     public var networkName: String { "\(name)_net" }
 
+    /// The project as Compose names it: Compose lowercases `-p` (and v2 accepts only lowercase), so its label
+    /// carries this form for `docker-compose -p <project> ps/logs/down` to find the containers.
+    public var composeName: String { name.lowercased() }
+
     public func containerName(_ service: String) -> String { "\(name)-\(service)-1" }
 
     /// The labels on the network and volumes (and, with the service labels, on containers).
     public var labels: [String: String] {
         [
             Label.project: name, Label.expiresAt: Self.rfc3339(expiresAt), Label.kind: kind.rawValue,
-            Label.version: Self.toolVersion, Label.composeProject: name,
+            Label.version: Self.toolVersion, Label.composeProject: composeName,
         ]
     }
 

@@ -30,6 +30,7 @@ services:
     mem_limit: 512m
     volumes:
       - /data
+
 """#
 
     /// The default stack: Postgres 15 and Redis 7 from the offline images.

@@ -18,7 +18,9 @@ let testImage = "acp-drill/redis:7"
 struct EngineFixture: Sendable {
     let client: DockerClient
     let project: String
-    var labels: [String: String] { ["dev.acp-drill.project": project, "dev.acp-drill.kind": "test"] }
+    var labels: [String: String] {
+        ["dev.acp-drill.project": project, "dev.acp-drill.kind": "test", "dev.acp-drill.expires-at": testExpiry]
+    }
 
     static func connect() async throws -> DockerClient {
         var logger = Logger(label: "test")
@@ -139,3 +141,10 @@ func randomBytes(_ count: Int) -> [UInt8] {
     }
     return out
 }
+
+/// An expiry an hour ahead, so that a `gc` run by a parallel test never collects a live fixture.
+let testExpiry: String = {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: Date().addingTimeInterval(3600))
+}()

@@ -1,0 +1,65 @@
+import DockerEngine
+import Foundation
+import Logging
+import Sandbox
+import Testing
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let acpDrillBinary = repoRoot.appendingPathComponent(".build/debug/acp-drill").path
+
+var quietLogger: Logger {
+    var l = Logger(label: "test")
+    l.logLevel = .error
+    return l
+}
+
+/// A project for tests: kind `test`, so scripts/test.sh's leak check sees it, and a short expiry.
+func testProject(ttl: Duration = .seconds(600)) -> SandboxProject {
+    SandboxProject.new(prefix: "acp_drill_test", kind: .test, ttl: ttl)
+}
+
+/// Everything on the daemon carrying this project's label.
+func resources(of project: String, _ client: DockerClient) async throws -> (containers: Int, networks: Int, volumes: Int) {
+    let f = DockerFilters.label(SandboxProject.Label.project, project)
+    async let c = client.listContainers(filters: f)
+    async let n = client.listNetworks(filters: f)
+    async let v = client.listVolumes(filters: f)
+    return try await (c.count, n.count, v.count)
+}
+
+/// Containers, networks and volumes whose *name* starts with the project name (labels aside).
+func resourcesByName(_ project: String, _ client: DockerClient) async throws -> Int {
+    let containers = try await client.listContainers().filter { $0.name.hasPrefix(project) }
+    let networks = try await client.listNetworks().filter { $0.name.hasPrefix(project) }
+    return containers.count + networks.count
+}
+
+/// Runs the acp-drill binary; returns (exit code, stdout, stderr).
+@discardableResult
+func runCLI(_ args: [String], until: ((String) -> Bool)? = nil, signal: Int32? = nil) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: acpDrillBinary)
+    process.arguments = args
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    var errText = ""
+    if let until, let signal {
+        // Read stderr line by line until the trigger, then signal the process.
+        let handle = err.fileHandleForReading
+        var buffer = Data()
+        while !until(String(decoding: buffer, as: UTF8.self)) {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            buffer += chunk
+        }
+        kill(process.processIdentifier, signal)
+        errText = String(decoding: buffer, as: UTF8.self)
+    }
+    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    errText += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, stdout, errText)
+}

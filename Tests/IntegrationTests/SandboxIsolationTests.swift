@@ -1,0 +1,109 @@
+import DockerEngine
+import Foundation
+import Sandbox
+import Testing
+
+/// A stand-in for production on the same daemon: containers named acp_postgres and acp_redis on their own
+/// internal network, with a row in Postgres and a kill-switch key in Redis.
+struct DecoyProduction {
+    let client: DockerClient
+    let project: String
+    let network: String
+    let postgres: String
+    let redis: String
+
+    static func start(_ client: DockerClient) async throws -> DecoyProduction {
+        let project = "acp_decoy_\(UUID().uuidString.prefix(6).lowercased())"
+        let labels = ["dev.acp-drill.project": project, "dev.acp-drill.kind": "test", "dev.acp-drill.expires-at": testExpiry]
+        let network = "\(project)_net"
+        try await client.createNetwork(NetworkCreate(name: network, internal: true, labels: labels))
+        // Leftovers of an interrupted earlier run hold the fixed names: they are ours (labelled kind=test).
+        for name in ["acp_postgres", "acp_redis"] {
+            if let old = try? await client.inspectContainer(name), old.config?.labels?["dev.acp-drill.kind"] == "test" {
+                try await client.removeContainer(old.id)
+            }
+        }
+        func make(_ name: String, _ image: String, _ env: [String]) async throws -> String {
+            var spec = ContainerCreate(image: image, env: env, labels: labels)
+            spec.hostConfig.networkMode = network
+            spec.hostConfig.mounts = [.anonymousVolume(at: image.contains("postgres") ? "/var/lib/postgresql/data" : "/data", labels: labels)]
+            let id = try await client.createContainer(name: name, spec)
+            try await client.startContainer(id)
+            return id
+        }
+        let pg = try await make("acp_postgres", "acp-drill/postgres:15", ["POSTGRES_PASSWORD=prod-secret"])
+        let redis = try await make("acp_redis", "acp-drill/redis:7", [])
+        let decoy = DecoyProduction(client: client, project: project, network: network, postgres: pg, redis: redis)
+        for _ in 0 ..< 200 {
+            let r = try await client.execCollect(pg, ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc",
+                "create table if not exists prod_marker(v text); insert into prod_marker values ('untouched'); select count(*) from prod_marker"],
+                env: ["PGPASSWORD=prod-secret"])
+            if r.exitCode == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        _ = try await client.execCollect(redis, ["redis-cli", "set", "kill_switch", "engaged"])
+        return decoy
+    }
+
+    func state() async throws -> String {
+        let rows = try await client.execCollect(postgres, ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "select string_agg(v, ',') from prod_marker"],
+                                                env: ["PGPASSWORD=prod-secret"]).stdoutText
+        let key = try await client.execCollect(redis, ["redis-cli", "get", "kill_switch"]).stdoutText
+        return rows.trimmingCharacters(in: .whitespacesAndNewlines) + "|" + key.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func remove() async {
+        _ = try? await Sandbox.teardown(project: project, client: client, logger: quietLogger)
+    }
+}
+
+@Suite(.serialized, .enabled(if: engineLikely, "needs a Docker engine"))
+struct SandboxIsolationTests {
+    @Test("against a decoy production stack: names do not resolve, addresses do not answer, decoy unchanged")
+    func decoy() async throws {
+        let client = try await EngineFixture.connect()
+        let decoy = try await DecoyProduction.start(client)
+        do {
+            #expect(try await decoy.state() == "untouched|engaged")
+            let decoyIPs = try await client.inspectContainer(decoy.postgres).networkSettings?.networks?[decoy.network]?.ipAddress
+            try await Sandbox.withSandbox(StackSpec.defaultStack(), project: testProject(), client: client, logger: quietLogger) { sandbox in
+                let checks = await sandbox.assertIsolation()
+                #expect(checks.count == 6)
+                for check in checks { #expect(check.status == .passed, "\(check.name): \(check.evidence)") }
+                let tcp = try #require(checks.first { $0.name == "isolation.tcp" })
+                #expect(tcp.evidence.contains("acp_postgres \(decoyIPs ?? "?"):5432"), "the decoy's real address was probed")
+                #expect(tcp.evidence.contains("acp_redis"))
+                // The sandbox's own names do resolve: the probe is not blind.
+                let own = try await client.execCollect(sandbox.service("postgres")!.containerID, ["getent", "hosts", "redis"])
+                #expect(own.exitCode == 0)
+            }
+            #expect(try await decoy.state() == "untouched|engaged", "production data and the kill switch are unchanged")
+        } catch {
+            await decoy.remove()
+            throw error
+        }
+        await decoy.remove()
+    }
+
+    @Test("the assertions are not vacuous: a decoy joined to the sandbox network is caught")
+    func leakDetected() async throws {
+        let client = try await EngineFixture.connect()
+        let decoy = try await DecoyProduction.start(client)
+        do {
+            try await Sandbox.withSandbox(StackSpec.defaultStack(), project: testProject(), client: client, logger: quietLogger) { sandbox in
+                try await client.connectNetwork(sandbox.project.networkName, container: decoy.postgres, aliases: ["acp_postgres"])
+                _ = try await client.execCollect(sandbox.service("redis")!.containerID, ["redis-cli", "set", "stray", "1"])
+                let checks = Dictionary(uniqueKeysWithValues: await sandbox.assertIsolation().map { ($0.name, $0) })
+                #expect(checks["isolation.dns"]?.status == .failed)
+                #expect(checks["isolation.tcp"]?.status == .failed)
+                #expect(checks["isolation.network"]?.status == .failed)
+                #expect(checks["isolation.redis"]?.status == .failed)
+                try await client.disconnectNetwork(sandbox.project.networkName, container: decoy.postgres, force: true)
+            }
+        } catch {
+            await decoy.remove()
+            throw error
+        }
+        await decoy.remove()
+    }
+}

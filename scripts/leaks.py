@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Lists Docker resources carrying acp-drill's project label, to tell what a test run left behind.
+
+  leaks.py snapshot          print a JSON list of resource ids with our label (before the tests)
+  leaks.py diff SNAPSHOT     print the ones that are new since the snapshot (empty: nothing leaked)
+"""
+import http.client, json, socket, sys, urllib.parse
+
+SOCK = "/var/run/docker.sock"
+FILTER = urllib.parse.quote(json.dumps({"label": ["dev.acp-drill.project"]}))
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(SOCK)
+
+
+def get(path):
+    c = UnixConnection("localhost")
+    c.request("GET", path)
+    return json.loads(c.getresponse().read())
+
+
+def ours():
+    found = {}
+    for c in get(f"/containers/json?all=1&filters={FILTER}"):
+        found[c["Id"]] = "container " + c["Names"][0].lstrip("/")
+    for n in get(f"/networks?filters={FILTER}"):
+        found[n["Id"]] = "network " + n["Name"]
+    for v in get(f"/volumes?filters={FILTER}").get("Volumes") or []:
+        found[v["Name"]] = "volume " + v["Labels"].get("dev.acp-drill.project", "?")
+    return found
+
+
+if sys.argv[1] == "snapshot":
+    print(json.dumps(sorted(ours())))
+else:
+    before = set(json.loads(sys.argv[2]))
+    new = {k: v for k, v in ours().items() if k not in before}
+    print(", ".join(sorted(new.values())))
