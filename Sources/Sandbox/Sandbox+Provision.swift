@@ -58,18 +58,42 @@ extension Sandbox {
         try await client.createNetwork(NetworkCreate(
             name: project.networkName, driver: "bridge", internal: true, labels: netLabels,
             options: ["com.docker.network.bridge.enable_icc": "true"]))
-        for service in order {
+        // Services start by dependency level: a level's services start together once every service of
+        // the levels before is ready (Redis does not wait for Postgres unless it depends on it).
+        for level in Self.levels(order) {
             try Task.checkCancellation()
-            progress?("service \(service.name) (\(service.image))")
-            let created = try await createService(service, image: images[service.image]!)
-            try await client.startContainer(created.containerID)
-            try await waitReady(created, spec: service)
-            var running = created
-            running.address = try await client.inspectContainer(created.containerID)
-                .networkSettings?.networks?[project.networkName]?.ipAddress
-            record(running)
-            progress?("service \(service.name) ready")
+            try await withThrowingTaskGroup(of: Service.self) { group in
+                for service in level {
+                    let image = images[service.image]!
+                    group.addTask {
+                        progress?("service \(service.name) (\(service.image))")
+                        var running = try await self.createService(service, image: image)
+                        try await self.client.startContainer(running.containerID)
+                        try await self.waitReady(running, spec: service)
+                        running.address = try await self.client.inspectContainer(running.containerID)
+                            .networkSettings?.networks?[self.project.networkName]?.ipAddress
+                        progress?("service \(service.name) ready")
+                        return running
+                    }
+                }
+                var ready: [Service] = []
+                for try await service in group { ready.append(service) }
+                for service in level { if let s = ready.first(where: { $0.name == service.name }) { record(s) } }
+            }
         }
+    }
+
+    /// Groups services (already in start order) so that each one's dependencies are in an earlier group.
+    static func levels(_ order: [ServiceSpec]) -> [[ServiceSpec]] {
+        var level: [String: Int] = [:]
+        var groups: [[ServiceSpec]] = []
+        for service in order {
+            let l = service.dependsOn.map { (level[$0] ?? -1) + 1 }.max() ?? 0
+            level[service.name] = l
+            while groups.count <= l { groups.append([]) }
+            groups[l].append(service)
+        }
+        return groups
     }
 
     private func createService(_ service: ServiceSpec, image: ImageInspect) async throws -> Service {

@@ -9,7 +9,7 @@ extension Sandbox {
     func waitReady(_ service: Service, spec: ServiceSpec) async throws {
         let deadline = ContinuousClock.now + options.readinessTimeout
         var lastProbe = ""
-        var delay = Duration.milliseconds(25)
+        var delay = Duration.milliseconds(20)
         while true {
             try Task.checkCancellation()
             let state = try await client.inspectContainer(service.containerID).state
@@ -50,7 +50,7 @@ extension Sandbox {
                     message: "service \(service.name) not ready after \(options.readinessTimeout): \(lastProbe.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
             try await Task.sleep(for: delay)
-            delay = min(delay * 2, .milliseconds(250))
+            delay = min(delay * 2, .milliseconds(100))
         }
     }
 }

@@ -1,0 +1,109 @@
+import ArgumentParser
+import DockerEngine
+import Foundation
+import Sandbox
+
+/// `acp-drill bench sandbox`: time to ready and teardown against docker-compose and a bare docker run.
+struct BenchSandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Measure sandbox time-to-ready and teardown against docker-compose and a bare docker run.",
+        discussion: """
+            Each figure is the median of --runs, measured in this run:
+              ours      network + Postgres answering a query over TCP + Redis PONG (Sandbox.provision)
+              compose   docker-compose up -d of an equivalent file (same images, internal network), then the
+                        same readiness probes through `docker exec`
+              floor     docker run -d of Postgres alone, then `docker exec psql -h 127.0.0.1 -c 'select 1'`
+              teardown  Sandbox.teardown vs docker-compose down -v
+            """
+    )
+
+    @OptionGroup var engine: EngineOptions
+    @Option(help: "Runs per figure.") var runs = 3
+    @Option(help: "docker CLI.") var docker = "docker"
+    @Option(help: "docker-compose CLI.") var compose = "docker-compose"
+
+    func run() async throws {
+        let client = try await engine.connect()
+        let logger = engine.logger
+        let spec = try StackSpec.defaultStack()
+        var ours: [Double] = [], oursDown: [Double] = []
+        var composeUp: [Double] = [], composeDown: [Double] = [], floor: [Double] = []
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acp-bench-compose-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("docker-compose.yml").path
+        try """
+            version: "2.4"
+            services:
+              postgres:
+                image: acp-drill/postgres:15
+                environment: {POSTGRES_PASSWORD: bench}
+                labels: {dev.acp-drill.project: bench-compose, dev.acp-drill.kind: bench}
+                networks: [net]
+              redis:
+                image: acp-drill/redis:7
+                labels: {dev.acp-drill.project: bench-compose, dev.acp-drill.kind: bench}
+                networks: [net]
+            networks:
+              net: {internal: true, labels: {dev.acp-drill.project: bench-compose, dev.acp-drill.kind: bench}}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+
+        for i in 0 ..< max(1, runs) {
+            let project = SandboxProject.new(prefix: "acp_bench", kind: .test, ttl: .seconds(600))
+            var sandbox: Sandbox?
+            ours.append(try await timed {
+                sandbox = try await Sandbox.provision(spec, project: project, client: client, logger: logger)
+            })
+            oursDown.append(try await timed { try await sandbox!.teardown() })
+
+            let name = "acpbench\(getpid())x\(i)"
+            composeUp.append(try timedSync {
+                try sh([compose, "-p", name, "-f", file, "up", "-d"])
+                try waitUntil { try sh([docker, "exec", "-e", "PGPASSWORD=bench", "\(name)_postgres_1", "psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "select 1"]) }
+                try waitUntil { try sh([docker, "exec", "\(name)_redis_1", "redis-cli", "ping"], expect: "PONG") }
+            })
+            composeDown.append(try timedSync { try sh([compose, "-p", name, "-f", file, "down", "-v"]) })
+
+            let pg = "acp_bench_floor_\(getpid())_\(i)"
+            floor.append(try timedSync {
+                try sh([docker, "run", "-d", "--name", pg, "--network", "none", "--label", "dev.acp-drill.kind=bench",
+                        "-e", "POSTGRES_PASSWORD=bench", "acp-drill/postgres:15"])
+                try waitUntil { try sh([docker, "exec", "-e", "PGPASSWORD=bench", pg, "psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "select 1"]) }
+            })
+            try sh([docker, "rm", "-f", "-v", pg])
+        }
+        let o = med(ours), c = med(composeUp), f = med(floor), od = med(oursDown), cd = med(composeDown)
+        print(String(format: "time to ready (Postgres + Redis): ours %.2f s, docker-compose up -d + wait %.2f s — %.2f× compose (goal ≤ 0.7×)", o, c, o / c))
+        print(String(format: "floor (bare docker run of Postgres to its first query): %.2f s — ours %.2f× the floor (goal ≤ 1.3×)", f, o / f))
+        print(String(format: "teardown: ours %.2f s, docker-compose down -v %.2f s — %.2f× compose (goal ≤ 0.7×)", od, cd, od / cd))
+        print("runs: \(runs); samples ours \(ours.map { String(format: "%.2f", $0) }), compose \(composeUp.map { String(format: "%.2f", $0) }), floor \(floor.map { String(format: "%.2f", $0) })")
+    }
+
+    func sh(_ args: [String], expect: String? = nil) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, expect.map({ text.contains($0) }) ?? true else {
+            throw ValidationError("\(args.prefix(3).joined(separator: " ")) … failed (\(p.terminationStatus))")
+        }
+    }
+
+    func waitUntil(_ probe: () throws -> Void) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            do { try probe(); return } catch {
+                if Date() > deadline { throw error }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+    }
+
+    func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+}
