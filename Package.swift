@@ -19,14 +19,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Layers, arrows pointing down (DESIGN.md §1):
-        // acp-drill -> DrillCommands -> Sandbox -> DockerEngine -> CurlHTTP -> CCurl
+        // acp-drill -> DrillCommands -> Sandbox -> DockerEngine -> CurlHTTP -> CCurl;  AuditChain is pure
         .target(name: "CCurl", path: "Sources/CCurl", exclude: ["README.md"], publicHeadersPath: "include",
                 linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CurlHTTP", dependencies: ["CCurl", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "DockerEngine", dependencies: ["CurlHTTP", logging], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AuditChain", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["DockerEngine", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "DrillCommands",
@@ -44,6 +47,7 @@ let package = Package(
         ),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "CurlHTTP"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
+        .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "DrillCommands"],

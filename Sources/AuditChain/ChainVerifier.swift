@@ -1,0 +1,184 @@
+/// Why `verify-chain` failed: the first problem found, naming the first bad id or day.
+public struct ChainFailure: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable {
+        case idGap = "id_gap", brokenLink = "broken_link", rowHash = "row_hash", dayOrder = "day_order"
+        case rootMissing = "root_missing", rootRange = "root_range", rootHash = "root_hash"
+        case rootWithoutRows = "root_without_rows", keyUnknown = "key_unknown", keyNotValid = "key_not_valid"
+        case signature, historicalKeysMissing = "historical_keys_missing"
+        case archivedRootMismatch = "archived_root_mismatch", snapshotMismatch = "snapshot_mismatch"
+    }
+
+    public var kind: Kind
+    public var id: Int64?
+    public var day: String?
+    public var message: String
+
+    public var description: String { message }
+}
+
+/// What `verify-chain` found.
+public struct ChainReport: Sendable, Codable, Equatable {
+    public var rows: Int64 = 0
+    public var firstID: Int64?
+    public var lastID: Int64?
+    public var days = 0
+    public var rootsVerified = 0
+    /// Rows after the last root: written since the last day was sealed.
+    public var unsealedRows: Int64 = 0
+    public var failure: ChainFailure?
+
+    public var passed: Bool { failure == nil }
+}
+
+/// Verifies the audit hash chain and its signed daily roots as rows stream in, in id order.
+///
+/// Per row it checks that ids are contiguous from 1, that `prev_hash` links to the previous `row_hash`,
+/// and that `row_hash` recomputes; it folds each UTC day's row hashes into an incremental RFC 6962 tree.
+/// `finish` then checks the roots: each day with rows is covered by exactly one root whose id range and leaf
+/// count match the day's rows, whose hash matches the recomputed tree, and whose Ed25519 signature verifies
+/// with a historical key valid at `signed_at`. Days after the last root are the unsealed tail. Memory is
+/// constant per row (a few hashes per day), so millions of rows stream through.
+public struct ChainVerifier: Sendable {
+    private struct Day: Sendable {
+        var day: String
+        var first: Int64
+        var last: Int64
+        var tree = MerkleTree()
+    }
+
+    private let roots: [String: TransparencyRoot]
+    private let rootOrder: [TransparencyRoot]
+    private let keys: [String: HistoricalKey]
+    private var report = ChainReport()
+    private var previousHash = ChainHash.genesis
+    private var expectedID: Int64 = 1
+    private var current: Day?
+    private var closed: [(day: String, first: Int64, last: Int64, count: Int64, root: [UInt8])] = []
+
+    public init(roots: [TransparencyRoot], keys: [HistoricalKey]) {
+        self.rootOrder = roots.sorted { $0.day < $1.day }
+        var byDay: [String: TransparencyRoot] = [:]
+        for r in roots where byDay[r.day] == nil { byDay[r.day] = r }
+        self.roots = byDay
+        self.keys = Dictionary(keys.map { ($0.keyID, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public var failed: Bool { report.failure != nil }
+
+    private mutating func fail(_ kind: ChainFailure.Kind, id: Int64? = nil, day: String? = nil, _ message: String) {
+        if report.failure == nil { report.failure = ChainFailure(kind: kind, id: id, day: day, message: message) }
+    }
+
+    /// Feeds the next row (in id order). After the first failure the rest is still counted, not checked.
+    public mutating func add(_ row: AuditRow) {
+        report.rows += 1
+        if report.firstID == nil { report.firstID = row.id }
+        report.lastID = row.id
+        guard !failed else { return }
+        if row.id != expectedID {
+            if expectedID == 1 {
+                fail(.idGap, id: 1, "ids do not start at 1: the first row is id \(row.id) (rows 1…\(row.id - 1) are missing)")
+            } else {
+                fail(.idGap, id: expectedID, "ids are not contiguous: id \(expectedID) is missing (after id \(expectedID - 1) comes \(row.id))")
+            }
+            return
+        }
+        expectedID += 1
+        if row.prevHash != previousHash {
+            fail(.brokenLink, id: row.id, "id \(row.id): prev_hash does not link to the row_hash of id \(row.id - 1)")
+            return
+        }
+        let computed = ChainHash.rowHash(of: row)
+        if computed != row.rowHash {
+            fail(.rowHash, id: row.id, "id \(row.id): row_hash does not recompute — the row was changed (stored \(ChainHash.hex(row.rowHash).prefix(16))…, computed \(ChainHash.hex(computed).prefix(16))…)")
+            return
+        }
+        previousHash = row.rowHash
+        let day = row.day
+        if current?.day != day {
+            if let c = current {
+                if day < c.day {
+                    fail(.dayOrder, id: row.id, day: day, "id \(row.id): occurred_at goes back from \(c.day) to \(day); a day's ids must be contiguous")
+                    return
+                }
+                closeDay(c)
+            }
+            current = Day(day: day, first: row.id, last: row.id)
+        }
+        current!.last = row.id
+        current!.tree.append(row.rowHash)
+    }
+
+    private mutating func closeDay(_ d: Day) {
+        closed.append((d.day, d.first, d.last, d.tree.count, d.tree.root))
+    }
+
+    /// Checks the roots against the days seen and returns the report.
+    public mutating func finish() -> ChainReport {
+        if let c = current { closeDay(c); current = nil }
+        report.days = closed.count
+        guard !failed else { return report }
+        if !rootOrder.isEmpty && keys.isEmpty {
+            fail(.historicalKeysMissing,
+                 "transparency_historical_keys is empty but \(rootOrder.count) root(s) exist: the historical-keys table was probably left out of the backup")
+            return report
+        }
+        let lastSealed = rootOrder.last?.day
+        let seenDays = Set(closed.map(\.day))
+        if let orphan = rootOrder.first(where: { !seenDays.contains($0.day) }) {
+            fail(.rootWithoutRows, day: orphan.day,
+                 "day \(orphan.day): a root covers ids \(orphan.firstID)…\(orphan.lastID), but no audit rows of that day exist (deleted?)")
+            return report
+        }
+        for d in closed {
+            guard let root = roots[d.day] else {
+                if let lastSealed, d.day < lastSealed {
+                    fail(.rootMissing, id: d.first, day: d.day, "day \(d.day): ids \(d.first)…\(d.last) have no root, but later days do")
+                    return report
+                }
+                report.unsealedRows += d.count
+                continue
+            }
+            if root.firstID != d.first || root.lastID != d.last || root.leafCount != d.count {
+                fail(.rootRange, id: min(root.firstID, d.first), day: d.day,
+                     "day \(d.day): the root covers ids \(root.firstID)…\(root.lastID) (\(root.leafCount) leaves), the restored rows are \(d.first)…\(d.last) (\(d.count))")
+                return report
+            }
+            if root.rootHash != d.root {
+                fail(.rootHash, id: d.first, day: d.day,
+                     "day \(d.day): root_hash does not match the rows (stored \(ChainHash.hex(root.rootHash).prefix(16))…, recomputed \(ChainHash.hex(d.root).prefix(16))…)")
+                return report
+            }
+            guard let key = keys[root.keyID] else {
+                fail(.keyUnknown, day: d.day, "day \(d.day): the root is signed by key \"\(root.keyID)\", which is not in transparency_historical_keys")
+                return report
+            }
+            guard key.isValid(at: root.signedAt) else {
+                fail(.keyNotValid, day: d.day, "day \(d.day): key \"\(root.keyID)\" was not valid at signed_at \(UTCTime.canonical(micros: root.signedAt))")
+                return report
+            }
+            guard key.verify(root.signature, of: root.message) else {
+                fail(.signature, day: d.day, "day \(d.day): the signature does not verify with key \"\(root.keyID)\"")
+                return report
+            }
+            report.rootsVerified += 1
+        }
+        return report
+    }
+
+    /// Compares restored roots with a separately stored list (the backup's snapshot, or a customer's
+    /// archive): every day in `reference` must have an identical root in `restored`.
+    public static func compare(restored: [TransparencyRoot], reference: [TransparencyRoot], kind: ChainFailure.Kind) -> ChainFailure? {
+        let byDay = Dictionary(restored.map { ($0.day, $0) }, uniquingKeysWith: { a, _ in a })
+        for ref in reference.sorted(by: { $0.day < $1.day }) {
+            guard let r = byDay[ref.day] else {
+                return ChainFailure(kind: kind, day: ref.day, message: "day \(ref.day): in the reference roots but not in the restored table")
+            }
+            if r.rootHash != ref.rootHash || r.firstID != ref.firstID || r.lastID != ref.lastID || r.signature != ref.signature {
+                return ChainFailure(kind: kind, day: ref.day,
+                                    message: "day \(ref.day): the restored root differs from the reference (root \(ChainHash.hex(r.rootHash).prefix(16))… vs \(ChainHash.hex(ref.rootHash).prefix(16))…)")
+            }
+        }
+        return nil
+    }
+}
