@@ -31,10 +31,14 @@ let package = Package(
         .target(name: "AuditChain", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["DockerEngine", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Fixture", dependencies: ["Sandbox", "AuditChain", "DockerEngine", "CurlHTTP", logging],
+                exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "DockerEngine", logging],
+                exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "DrillCommands",
             dependencies: [
-                "DockerEngine", "CurlHTTP", "Sandbox", logging,
+                "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"],
@@ -50,7 +54,7 @@ let package = Package(
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "DrillCommands"],
+            dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "DrillCommands"],
             swiftSettings: strict
         ),
     ],

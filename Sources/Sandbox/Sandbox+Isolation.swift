@@ -53,9 +53,10 @@ extension Sandbox {
             if targets.isEmpty {
                 results.append(.passed("isolation.tcp", "no container named \(prodHosts.joined(separator: "/")) runs on this engine: nothing to reach"))
             } else {
+                // Concurrent probes: a dropped packet costs the whole 2 s timeout, once for all addresses.
                 let script = targets.map { t in
-                    "if timeout 2 bash -c 'exec 3<>/dev/tcp/\(t.ip)/\(t.port)' 2>/dev/null; then echo 'open \(t.name) \(t.ip):\(t.port)'; else echo 'closed \(t.name) \(t.ip):\(t.port)'; fi"
-                }.joined(separator: "; ")
+                    "( if timeout 2 bash -c 'exec 3<>/dev/tcp/\(t.ip)/\(t.port)' 2>/dev/null; then echo 'open \(t.name) \(t.ip):\(t.port)'; else echo 'closed \(t.name) \(t.ip):\(t.port)'; fi ) &"
+                }.joined(separator: " ") + " wait"
                 let r = try await client.execCollect(probe.containerID, ["sh", "-c", script])
                 let lines = r.stdoutText.split(separator: "\n")
                 let open = lines.filter { $0.hasPrefix("open ") }

@@ -97,7 +97,7 @@ extension Sandbox {
     }
 
     private func createService(_ service: ServiceSpec, image: ImageInspect) async throws -> Service {
-        let name = project.containerName(service.name)
+        let name = service.containerName ?? project.containerName(service.name)
         var env = service.environment
         var pgUser: String?, pgPassword: String?, pgDatabase: String?
         var command = service.command

@@ -2,7 +2,7 @@ public import Foundation
 
 /// The identity of one sandbox project and the labels every resource of it carries (DESIGN.md §2).
 public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Codable { case drill, backupVerify = "backup-verify", env, test }
+    public enum Kind: String, Sendable, Codable { case drill, backupVerify = "backup-verify", env, test, demo }
 
     /// Label keys.
     public enum Label {
@@ -25,11 +25,14 @@ public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public var kind: Kind
     public var expiresAt: Date
+    /// A fixed network name instead of `<project>_net` (the demo's production stand-in, `acp_prod_net`).
+    public var networkNameOverride: String?
 
-    public init(name: String, kind: Kind, expiresAt: Date) {
+    public init(name: String, kind: Kind, expiresAt: Date, networkName: String? = nil) {
         self.name = name
         self.kind = kind
         self.expiresAt = expiresAt
+        self.networkNameOverride = networkName
     }
 
     /// A new project `<prefix>_<UTC yyyyMMdd'T'HHmmss'Z'>_<6 random [a-z0-9]>`: collision-safe across
@@ -50,7 +53,7 @@ public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
         return f.string(from: date)
     }
 
-    public var networkName: String { "\(name)_net" }
+    public var networkName: String { networkNameOverride ?? "\(name)_net" }
 
     /// The project as Compose names it: Compose lowercases `-p` (and v2 accepts only lowercase), so its label
     /// carries this form for `docker-compose -p <project> ps/logs/down` to find the containers.

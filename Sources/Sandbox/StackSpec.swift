@@ -60,6 +60,8 @@ public struct ServiceSpec: Sendable {
     public var capAdd: [String]
     public var user: String?
     public var workingDir: String?
+    /// A fixed container name, set only by code (the demo's `acp_postgres`); stack files cannot set it.
+    public var containerName: String?
     /// The line of the service in the file, for messages.
     public var line: Int?
 

@@ -1,6 +1,9 @@
 import DockerEngine
 import Foundation
 import Sandbox
+import Fixture
+import Drill
+import AuditChain
 import Testing
 
 /// A stand-in for production on the same daemon: containers named acp_postgres and acp_redis on their own
@@ -105,5 +108,50 @@ struct SandboxIsolationTests {
             throw error
         }
         await decoy.remove()
+    }
+}
+
+extension SandboxIsolationTests {
+    /// In this serialized suite because the stand-in uses the production names too (acp_postgres, acp_redis).
+    @Test("demo prod up: the runbook's counts, a chain that verifies from PostgreSQL's own output, tampering named")
+    func prodFixture() async throws {
+        let client = try await EngineFixture.connect()
+        let fixture = PlatformFixture(scale: 1)
+        let connection = try await ProdStack.up(fixture: fixture, client: client, logger: quietLogger)
+        do {
+            #expect(connection.databases.count == 11)
+            let pg = try await client.inspectContainer("acp_postgres")
+            func target(_ db: String) -> PostgresTarget {
+                PostgresTarget(containerID: pg.id, user: "postgres", password: connection.password, database: db)
+            }
+            for (table, expected) in [("acp_audit.audit_logs", 12450), ("acp_tenants.tenants", 3), ("acp_usage.usage_events", 8900),
+                                      ("acp_audit.transparency_roots", 6), ("acp_gateway.requests", 20000)] {
+                let parts = table.split(separator: ".").map(String.init)
+                let rows = try await target(parts[0]).query("select count(*) from \(parts[1])", client: client)
+                #expect(rows.first?.first == String(expected), "\(table)")
+                #expect(fixture.expectedRowCounts[table] == expected)
+            }
+            // Every billable audit row has its usage event with the same tenant and units.
+            let mismatch = try await target("acp_usage").query("select count(*) from usage_events where units <= 0", client: client)
+            #expect(mismatch.first?.first == "0")
+
+            let report = try await ChainCheck.verify(target("acp_audit"), client: client)
+            #expect(report.passed, "\(report.failure?.message ?? "")")
+            #expect(report.rows == 12450 && report.rootsVerified == 6 && report.unsealedRows > 0)
+
+            _ = try await target("acp_audit").query("delete from audit_logs where id = 777", client: client)
+            let gap = try await ChainCheck.verify(target("acp_audit"), client: client)
+            #expect(gap.failure?.kind == .idGap && gap.failure?.id == 777)
+
+            _ = try await target("acp_audit").query("alter table transparency_roots drop constraint transparency_roots_key_id_fkey; delete from transparency_historical_keys", client: client)
+            let keys = try await ChainCheck.verify(target("acp_audit"), client: client)
+            #expect(keys.failure != nil)
+        } catch {
+            _ = try? await ProdStack.down(client: client, logger: quietLogger)
+            throw error
+        }
+        let report = try await ProdStack.down(client: client, logger: quietLogger)
+        #expect(report.containers == 2)
+        #expect(try await resources(of: "acp", client) == (0, 0, 0))
     }
 }

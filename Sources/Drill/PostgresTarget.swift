@@ -1,0 +1,84 @@
+public import DockerEngine
+import Foundation
+import Synchronization
+
+/// A PostgreSQL database inside a container, reached through exec (never a published port).
+public struct PostgresTarget: Sendable {
+    public var containerID: String
+    public var user: String
+    public var password: String
+    public var database: String
+
+    public init(containerID: String, user: String, password: String, database: String) {
+        self.containerID = containerID
+        self.user = user
+        self.password = password
+        self.database = database
+    }
+
+    var env: [String] { ["PGPASSWORD=\(password)", "PGUSER=\(user)", "PGHOST=127.0.0.1", "PGDATABASE=\(database)"] }
+
+    /// Runs one query and returns its rows (`psql -At`, tab-separated), failing with psql's own message.
+    public func query(_ sql: String, client: DockerClient) async throws -> [[String]] {
+        let r = try await client.execCollect(containerID, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-c", sql], env: env)
+        guard r.exitCode == 0 else { throw QueryError(database: database, message: r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return r.stdoutText.split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    /// Streams `COPY (query) TO STDOUT` line by line to `onLine` (COPY text format, still escaped).
+    public func copyOut(_ query: String, client: DockerClient, onLine: @escaping @Sendable ([UInt8]) throws -> Void) async throws {
+        let splitter = Mutex(JSONLineSplitter())
+        let errors = Mutex<[UInt8]>([])
+        let code = try await client.exec(containerID, ExecCreate(cmd: ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-c", "COPY (\(query)) TO STDOUT"], env: env)) { stream, bytes in
+            if stream == .stderr {
+                errors.withLock { $0.append(contentsOf: bytes.prefix(4096)) }
+            } else {
+                try splitter.withLock { try $0.feed(bytes, line: onLine) }
+            }
+        }
+        try splitter.withLock { try $0.finish(line: onLine) }
+        guard code == 0 else {
+            throw QueryError(database: database, message: String(decoding: errors.withLock { $0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+}
+
+/// A query that failed, with psql's own message.
+public struct QueryError: Error, Sendable, CustomStringConvertible {
+    public var database: String
+    public var message: String
+    public var description: String { "\(database): \(message)" }
+}
+
+/// Undoes COPY text-format escaping of one field (`\N` is NULL).
+func copyUnescape(_ field: ArraySlice<UInt8>) -> String? {
+    if field.count == 2, field.first == 92, field.last == 78 { return nil }
+    guard field.contains(92) else { return String(decoding: field, as: UTF8.self) }
+    var out: [UInt8] = []
+    out.reserveCapacity(field.count)
+    var i = field.startIndex
+    while i < field.endIndex {
+        let b = field[i]
+        if b == 92, i + 1 < field.endIndex {
+            let n = field[i + 1]
+            switch n {
+            case 116: out.append(9)
+            case 110: out.append(10)
+            case 114: out.append(13)
+            case 98: out.append(8)
+            case 102: out.append(12)
+            case 118: out.append(11)
+            default: out.append(n)
+            }
+            i += 2
+        } else {
+            out.append(b)
+            i += 1
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+func splitTabs(_ line: [UInt8]) -> [ArraySlice<UInt8>] {
+    line.split(separator: 9, omittingEmptySubsequences: false)
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import AuditChain
+import DockerEngine
+import Drill
+import Foundation
+import Sandbox
+
+/// `acp-drill verify-chain`
+struct VerifyChainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-chain",
+        abstract: "Verify the audit hash chain and its signed daily roots in a kept project (or a named container).",
+        discussion: """
+            Checks that audit_logs ids are contiguous from 1, every prev_hash links, every row_hash recomputes,
+            the transparency_roots cover each day's ids exactly once, each root recomputes (RFC 6962), and each
+            Ed25519 signature verifies with a transparency_historical_keys key valid at signed_at. Rows after
+            the last root are reported as the unsealed tail. A failure names the first bad id or day.
+            Rows stream out with COPY: memory stays flat whatever the table's size.
+            Exit codes: 0 verified, 1 the chain failed, 2 usage.
+            """
+    )
+
+    @OptionGroup var engine: EngineOptions
+    @Argument(help: "A sandbox project (acp-drill ls), e.g. one kept with --keep.") var project: String?
+    @Option(help: "Instead of a project: a Postgres container by name (e.g. acp_postgres).") var container: String?
+    @Option(help: "The database holding audit_logs.") var database = "acp_audit"
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func validate() throws {
+        if (project == nil) == (container == nil) { throw ValidationError("give a project or --container (one of them)") }
+    }
+
+    func run() async throws {
+        let client = try await engine.connect()
+        let target: PostgresTarget
+        if let project {
+            let sandbox = try await Sandbox.attach(project: project, client: client, logger: engine.logger)
+            guard let pg = sandbox.service(role: .postgres) else {
+                printError("error: project \(project) has no Postgres service")
+                throw DrillExit.configuration
+            }
+            target = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres",
+                                    password: pg.postgresPassword ?? "", database: database)
+        } else {
+            let inspect = try await client.inspectContainer(container!)
+            let env = Dictionary((inspect.config?.env ?? []).map { line -> (String, String) in
+                let p = line.split(separator: "=", maxSplits: 1).map(String.init)
+                return (p[0], p.count > 1 ? p[1] : "")
+            }, uniquingKeysWith: { _, b in b })
+            target = PostgresTarget(containerID: inspect.id, user: env["POSTGRES_USER"] ?? "postgres",
+                                    password: env["POSTGRES_PASSWORD"] ?? "", database: database)
+        }
+        let start = ContinuousClock.now
+        let report = try await ChainCheck.verify(target, client: client)
+        let elapsed = ContinuousClock.now - start
+        if json {
+            print(try jsonText(report))
+        } else if let failure = report.failure {
+            print("verify-chain FAILED: \(failure.message)")
+        } else {
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print("verify-chain passed: \(report.rows) rows (ids \(report.firstID ?? 0)…\(report.lastID ?? 0)), \(report.days) day(s), "
+                + "\(report.rootsVerified) signed root(s) verified, \(report.unsealedRows) unsealed row(s) after the last root "
+                + String(format: "(%.2f s)", seconds))
+        }
+        if !report.passed { throw DrillExit.failure }
+    }
+}

@@ -1,0 +1,77 @@
+public import CurlHTTP
+import Synchronization
+
+/// A SQL script produced on demand as a request body (streamed into `psql` over exec stdin): parts are
+/// generated only when libcurl pulls, so a scale-50 fixture never sits in memory.
+public final class SQLStream: HTTPBodySource {
+    /// One piece of the script.
+    public enum Part: Sendable {
+        case text(String)
+        /// `count` lines, each made by `line(i)` (called in order, once each).
+        case rows(count: Int, line: @Sendable (Int) -> String)
+        /// Parts decided only when reached (e.g. roots computed after the rows were generated).
+        case deferred(@Sendable () -> [Part])
+    }
+
+    private struct State {
+        var parts: [Part]
+        var rowIndex = 0
+        var pending: [UInt8] = []
+        var offset = 0
+    }
+
+    private let state: Mutex<State>
+
+    public init(_ parts: [Part]) { state = Mutex(State(parts: parts.reversed())) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        state.withLock { s in
+            var written = 0
+            while written < buffer.count {
+                if s.offset < s.pending.count {
+                    let n = min(buffer.count - written, s.pending.count - s.offset)
+                    s.pending.withUnsafeBytes { src in
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[written ..< written + n])
+                            .copyMemory(from: UnsafeRawBufferPointer(rebasing: src[s.offset ..< s.offset + n]))
+                    }
+                    s.offset += n
+                    written += n
+                    continue
+                }
+                guard let part = s.parts.popLast() else { break }
+                s.pending.removeAll(keepingCapacity: true)
+                s.offset = 0
+                switch part {
+                case .text(let text):
+                    s.pending.append(contentsOf: text.utf8)
+                case .rows(let count, let line):
+                    // Up to 64 KiB of lines at a time; the rest goes back on the stack.
+                    while s.rowIndex < count, s.pending.count < 65536 {
+                        s.pending.append(contentsOf: line(s.rowIndex).utf8)
+                        s.pending.append(10)
+                        s.rowIndex += 1
+                    }
+                    if s.rowIndex < count { s.parts.append(part) } else { s.rowIndex = 0 }
+                case .deferred(let make):
+                    s.parts.append(contentsOf: make().reversed())
+                }
+            }
+            return written
+        }
+    }
+}
+
+/// COPY text-format escaping of one value.
+func copyText(_ value: String) -> String {
+    var out = ""
+    for ch in value.unicodeScalars {
+        switch ch {
+        case "\\": out += "\\\\"
+        case "\t": out += "\\t"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        default: out.unicodeScalars.append(ch)
+        }
+    }
+    return out
+}
