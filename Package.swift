@@ -33,12 +33,16 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["DockerEngine", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Fixture", dependencies: ["Sandbox", "AuditChain", "DockerEngine", "CurlHTTP", logging],
                 exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Repository", dependencies: ["CurlHTTP"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Backup", dependencies: ["Repository", "Sandbox", "DockerEngine", "CurlHTTP", logging,
+                                               .product(name: "Crypto", package: "swift-crypto")],
+                exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "DockerEngine", logging],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "DrillCommands",
             dependencies: [
-                "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", logging,
+                "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"],
@@ -54,7 +58,7 @@ let package = Package(
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "DrillCommands"],
+            dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", "DrillCommands"],
             swiftSettings: strict
         ),
     ],

@@ -1,4 +1,4 @@
-public import CurlHTTP
+import CurlHTTP
 import Foundation
 
 /// What `HEAD /containers/{id}/archive` reports about a path.

@@ -1,4 +1,4 @@
-public import CurlHTTP
+import CurlHTTP
 import Foundation
 
 /// A failed Engine API call: the HTTP status and the daemon's own message, or the transport's failure.

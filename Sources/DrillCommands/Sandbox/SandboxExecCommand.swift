@@ -42,7 +42,7 @@ struct SandboxExecCommand: AsyncParsableCommand {
                            "PGDATABASE=\(target.postgresDatabase ?? "postgres")"] + environment
         }
         let spec = ExecCreate(cmd: command, env: environment, user: user)
-        let stdin: (any HTTPBodySource)? = interactive ? FileDescriptorSource(fd: 0) : nil
+        let stdin: (any HTTPBodySource)? = interactive ? FileDescriptorBodySource(fd: 0) : nil
         let code = try await interruptible {
             try await client.exec(target.containerID, spec, stdin: stdin) { stream, bytes in
                 let fd: Int32 = stream == .stderr ? 2 : 1
@@ -55,18 +55,5 @@ struct SandboxExecCommand: AsyncParsableCommand {
             }
         }
         if code != 0 { throw ExitCode(Int32(code)) }
-    }
-}
-
-/// Standard input (or any descriptor) as a request body.
-final class FileDescriptorSource: HTTPBodySource {
-    let fd: Int32
-    init(fd: Int32) { self.fd = fd }
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let n = Foundation.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno != EINTR { throw CocoaError(.fileReadUnknown) }
-        }
     }
 }

@@ -1,0 +1,118 @@
+import Foundation
+
+/// The backup's configuration, from the runbook's environment (and flags for what it does not cover).
+public struct BackupConfig: Sendable {
+    public enum Encryption: Sendable, Equatable {
+        case age(recipient: String)
+        case gpg(recipient: String)
+
+        public var kind: String { if case .age = self { "age" } else { "gpg" } }
+        public var fileExtension: String { if case .age = self { "age" } else { "gpg" } }
+        public var recipient: String {
+            switch self { case .age(let r), .gpg(let r): r }
+        }
+    }
+
+    public enum Destination: Sendable, Equatable {
+        case local(path: String)
+        case s3(url: String, endpoint: String?)
+    }
+
+    public static let defaultDatabases = [
+        "acp_gateway", "acp_policy", "acp_audit", "acp_usage", "acp_tenants", "acp_identity", "acp_keys",
+        "acp_tools", "acp_sessions", "acp_billing", "acp_playground",
+    ]
+
+    public var encryption: Encryption
+    public var destination: Destination
+    public var host: String
+    public var port: Int
+    public var user: String
+    /// Passed to pg_dump through its environment only.
+    public var password: String
+    public var databases: [String]
+    /// For the throw-away verify: the age identity file (or gpg home) that opens the set.
+    public var ageIdentity: String?
+    public var gpgHome: String?
+
+    /// What is wrong with the environment, naming each missing variable or tool (exit 2).
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public var messages: [String]
+        public var description: String { messages.joined(separator: "\n") }
+    }
+
+    /// Reads the runbook's variables. `repo` (a local folder) stands in for `ACP_BACKUP_S3_BUCKET`.
+    /// `dryRun` only needs what the plan shows: nothing is required.
+    public static func from(
+        environment env: [String: String], repo: String?, databasesFrom: String?, dryRun: Bool,
+        toolExists: (String) -> Bool = BackupConfig.onPath
+    ) throws -> BackupConfig {
+        var problems: [String] = []
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+
+        var encryption: Encryption?
+        if let r = value("ACP_BACKUP_AGE_RECIPIENT") {
+            if toolExists("age") { encryption = .age(recipient: r) } else if let g = value("ACP_BACKUP_GPG_RECIPIENT") {
+                encryption = .gpg(recipient: g)  // the runbook's fallback when age is unavailable
+            } else if !dryRun { problems.append("age is not installed and ACP_BACKUP_GPG_RECIPIENT is not set for the gpg fallback (apt-get install age)") }
+        } else if let g = value("ACP_BACKUP_GPG_RECIPIENT") {
+            encryption = .gpg(recipient: g)
+        } else if !dryRun {
+            problems.append("ACP_BACKUP_AGE_RECIPIENT (age public key, preferred) or ACP_BACKUP_GPG_RECIPIENT must be set")
+        }
+        if case .gpg = encryption, !toolExists("gpg"), !dryRun { problems.append("gpg is not installed (apt-get install gnupg)") }
+
+        var destination: Destination?
+        if let repo { destination = .local(path: repo) } else if let bucket = value("ACP_BACKUP_S3_BUCKET") {
+            guard bucket.hasPrefix("s3://") else {
+                throw Problem(messages: ["ACP_BACKUP_S3_BUCKET must look like s3://bucket/prefix (got \(bucket))"])
+            }
+            destination = .s3(url: bucket, endpoint: value("ACP_BACKUP_S3_ENDPOINT"))
+        } else if !dryRun {
+            problems.append("ACP_BACKUP_S3_BUCKET (s3://bucket/prefix) must be set, or --repo PATH for a local folder")
+        }
+        let password = value("PGPASSWORD")
+        if password == nil && !dryRun { problems.append("PGPASSWORD must be set (pg_dump reads it from the environment)") }
+        if !dryRun, !toolExists("pg_dump") { problems.append("pg_dump is not installed (apt-get install postgresql-client)") }
+
+        var databases = defaultDatabases
+        if let list = value("DATABASES") {
+            databases = list.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" }).map(String.init)
+        }
+        if let databasesFrom {
+            guard let text = try? String(contentsOfFile: databasesFrom, encoding: .utf8) else {
+                throw Problem(messages: ["--databases-from \(databasesFrom): cannot read the file"])
+            }
+            databases = PgBouncerIni.databases(text)
+            if databases.isEmpty { problems.append("--databases-from \(databasesFrom): no [databases] entries") }
+        }
+        if !problems.isEmpty { throw Problem(messages: problems) }
+        return BackupConfig(
+            encryption: encryption ?? .age(recipient: "(not set)"), destination: destination ?? .local(path: "(not set)"),
+            host: value("POSTGRES_HOST") ?? "acp_postgres", port: Int(value("POSTGRES_PORT") ?? "") ?? 5432,
+            user: value("POSTGRES_USER") ?? "postgres", password: password ?? "", databases: databases,
+            ageIdentity: value("ACP_BACKUP_AGE_IDENTITY"), gpgHome: value("ACP_BACKUP_GPG_HOMEDIR"))
+    }
+
+    /// Whether an executable of this name is on PATH.
+    public static func onPath(_ tool: String) -> Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+    }
+}
+
+/// The `[databases]` section of a pgbouncer.ini: the names on the left.
+public enum PgBouncerIni {
+    public static func databases(_ text: String) -> [String] {
+        var inSection = false
+        var out: [String] = []
+        for raw in text.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") { inSection = line.lowercased() == "[databases]"; continue }
+            guard inSection, !line.isEmpty, !line.hasPrefix(";"), !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { continue }
+            let name = line[..<eq].trimmingCharacters(in: .whitespaces)
+            if name != "*" && !name.isEmpty { out.append(name) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,147 @@
+public import Foundation
+public import Logging
+public import Repository
+import Crypto
+
+/// `acp-drill backup`: each database `pg_dump --format=custom | age` (or gpg), streamed through a SHA-256
+/// into the repository — no plaintext on disk, bounded memory — then the `transparency_roots` snapshot,
+/// then the manifest, last. A database that fails is recorded in the manifest; the others still go.
+public struct BackupRun: Sendable {
+    public let config: BackupConfig
+    public let logger: Logger
+    public static let toolVersion = "0.1.0"
+
+    public init(config: BackupConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// What a run did.
+    public struct Outcome: Sendable {
+        public var manifest: Manifest
+        public var location: String
+        public var failed: Bool { !manifest.failures.isEmpty }
+    }
+
+    /// The plan `--dry-run` prints: nothing is dumped, uploaded or created.
+    public func plan(timestamp: String) -> [String] {
+        var lines = ["backup set \(timestamp) → \(destinationText)/\(timestamp)/"]
+        lines.append("source: \(config.user)@\(config.host):\(config.port) (password from PGPASSWORD)")
+        lines.append("encryption: \(config.encryption.kind) to recipient \(Self.fingerprint(config.encryption.recipient))")
+        for db in config.databases {
+            lines.append("  pg_dump --format=custom \(db) | \(config.encryption.kind) → \(timestamp)/\(db).dump.\(config.encryption.fileExtension)")
+        }
+        lines.append("  transparency_roots snapshot → transparency_roots/\(timestamp).jsonl.\(config.encryption.fileExtension)")
+        lines.append("  manifest → \(timestamp)/manifest.json (written last)")
+        return lines
+    }
+
+    var destinationText: String {
+        switch config.destination {
+        case .local(let path): return path
+        case .s3(let url, _): return url
+        }
+    }
+
+    /// SHA-256 prefix of a recipient: identifies the key without printing it.
+    public static func fingerprint(_ recipient: String) -> String {
+        String(SHA256.hash(data: Data(recipient.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16))
+    }
+
+    public static func timestamp(_ date: Date = Date()) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.string(from: date)
+    }
+
+    var encryptStep: ProcessPipeline.Step {
+        switch config.encryption {
+        case .age(let r): return .init(executable: "age", arguments: ["--encrypt", "--recipient", r])
+        case .gpg(let r):
+            var args = ["--batch", "--yes", "--no-tty", "--trust-model", "always", "--encrypt", "--recipient", r, "--output", "-"]
+            if let home = config.gpgHome { args = ["--homedir", home] + args }
+            return .init(executable: "gpg", arguments: args)
+        }
+    }
+
+    var pgEnv: [String: String] {
+        ["PGPASSWORD": config.password, "PGHOST": config.host, "PGPORT": String(config.port), "PGUSER": config.user, "PGCONNECT_TIMEOUT": "10"]
+    }
+
+    public func run(timestamp: String = BackupRun.timestamp(), progress: (@Sendable (String) -> Void)? = nil) async throws -> Outcome {
+        guard case .local(let path) = config.destination else {
+            throw RepositoryError(message: "the S3 repository is not available yet in this build: use --repo PATH")
+        }
+        let repo = LocalRepository(root: path)
+        let ext = config.encryption.fileExtension
+        let env = pgEnv
+        let encrypt = encryptStep
+        var objects: [Manifest.Object] = []
+        var failures: [Manifest.Failure] = []
+        for db in config.databases {
+            let key = "\(timestamp)/\(db).dump.\(ext)"
+            progress?("dumping \(db)")
+            do {
+                let object = try await onThread {
+                    try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--no-password", "--dbname", db], environment: env), encrypt],
+                                    to: repo, key: key, database: db, kind: "dump")
+                }
+                objects.append(object)
+                progress?("\(db): \(object.size) bytes, sha256 \(object.sha256.prefix(12))…")
+            } catch {
+                logger.error("backup of a database failed", metadata: ["database.name": "\(db)", "error": "\(error)"])
+                failures.append(Manifest.Failure(database: db, step: "pg_dump|\(config.encryption.kind)|write", message: "\(error)"))
+            }
+        }
+        if config.databases.contains("acp_audit") {
+            let key = "transparency_roots/\(timestamp).jsonl.\(ext)"
+            progress?("transparency_roots snapshot")
+            do {
+                let sql = "COPY (SELECT row_to_json(r) FROM (SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex') AS root_hash, key_id, encode(signature, 'hex') AS signature, signed_at FROM transparency_roots ORDER BY day) r) TO STDOUT"
+                let object = try await onThread {
+                    try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
+                                    to: repo, key: key, database: nil, kind: "transparency_roots")
+                }
+                objects.append(object)
+            } catch {
+                failures.append(Manifest.Failure(database: "acp_audit", step: "transparency_roots snapshot", message: "\(error)"))
+            }
+        }
+        let server = (try? await onThread { () -> String in
+            var text = ""
+            try ProcessPipeline.run([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-At", "--no-password", "--dbname", "postgres", "-c", "show server_version"], environment: env)]) {
+                text += String(decoding: $0, as: UTF8.self)
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }) ?? "unknown"
+        let manifest = Manifest(
+            timestamp: timestamp, createdAt: ISO8601DateFormatter().string(from: Date()), toolVersion: Self.toolVersion,
+            pgDumpVersion: ProcessPipeline.version("pg_dump"), serverVersion: server, encryption: config.encryption.kind,
+            recipientFingerprint: Self.fingerprint(config.encryption.recipient), databases: config.databases,
+            objects: objects, failures: failures)
+        try repo.put("\(timestamp)/manifest.json", data: try manifest.encoded())
+        return Outcome(manifest: manifest, location: "\(path)/\(timestamp)")
+    }
+
+    /// Runs the pipeline into one object, hashing the ciphertext on the way.
+    static func stream(_ steps: [ProcessPipeline.Step], to repo: LocalRepository, key: String, database: String?, kind: String) throws -> Manifest.Object {
+        let writer = try repo.writer(for: key)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            try ProcessPipeline.run(steps) { chunk in
+                hasher.update(data: chunk)
+                size += Int64(chunk.count)
+                try writer.write(chunk)
+            }
+            try writer.commit()
+        } catch {
+            writer.abort()
+            throw error
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Manifest.Object(key: key, database: database, kind: kind, size: size, sha256: digest)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Runs `first | second`, handing `second`'s standard output to `onChunk` as it arrives (on the calling
+/// thread, which blocks). Environment values reach the children through their environment, never their
+/// argument lists. Each child's standard error is kept (bounded) for the error message.
+struct ProcessPipeline {
+    struct Step {
+        var executable: String
+        var arguments: [String]
+        var environment: [String: String] = [:]
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var tool: String
+        var status: Int32
+        var stderr: String
+        var description: String { "\(tool) exited with status \(status): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines))" }
+    }
+
+    static func run(_ steps: [Step], onChunk: (Data) throws -> Void) throws {
+        var processes: [Process] = []
+        var errPipes: [Pipe] = []
+        var previous: Pipe?
+        let output = Pipe()
+        for (i, step) in steps.enumerated() {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = [step.executable] + step.arguments
+            p.environment = ProcessInfo.processInfo.environment.merging(step.environment) { $1 }
+            if let previous { p.standardInput = previous } else { p.standardInput = FileHandle.nullDevice }
+            let next = i == steps.count - 1 ? output : Pipe()
+            p.standardOutput = next
+            let err = Pipe()
+            p.standardError = err
+            errPipes.append(err)
+            try p.run()
+            processes.append(p)
+            // The parent's copies of the inner pipe must close, or the next process never sees EOF.
+            if let previous {
+                try? previous.fileHandleForReading.close()
+                try? previous.fileHandleForWriting.close()
+            }
+            previous = next === output ? nil : next
+        }
+        try? output.fileHandleForWriting.close()
+        // Drain stderr concurrently so a chatty tool cannot block on a full pipe.
+        let errors = errPipes.map { pipe -> (Thread, ErrBox) in
+            let box = ErrBox()
+            let t = Thread { box.data = pipe.fileHandleForReading.readDataToEndOfFile().prefix(8192) }
+            t.start()
+            return (t, box)
+        }
+        var thrown: (any Error)?
+        while true {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            do { try onChunk(chunk) } catch {
+                thrown = error
+                for p in processes where p.isRunning { p.terminate() }
+                break
+            }
+        }
+        for p in processes { p.waitUntilExit() }
+        while errors.contains(where: { $0.0.isExecuting }) { Thread.sleep(forTimeInterval: 0.005) }
+        if let thrown { throw thrown }
+        for (i, p) in processes.enumerated() where p.terminationStatus != 0 {
+            throw Failure(tool: steps[i].executable, status: p.terminationStatus, stderr: String(decoding: errors[i].1.data, as: UTF8.self))
+        }
+    }
+
+    final class ErrBox: @unchecked Sendable { var data = Data() }
+
+    /// The first line a tool prints for `--version`.
+    static func version(_ tool: String) -> String {
+        var text = ""
+        try? run([Step(executable: tool, arguments: ["--version"])]) { text += String(decoding: $0, as: UTF8.self) }
+        return text.split(separator: "\n").first.map(String.init) ?? "unknown"
+    }
+}
+
+/// Runs blocking work on its own thread and awaits it.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        Thread { c.resume(with: Result { try body() }) }.start()
+    }
+}

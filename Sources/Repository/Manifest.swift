@@ -1,0 +1,88 @@
+public import Foundation
+
+/// `manifest.json` of one backup set (DESIGN.md §4): written last, it is what makes a set complete.
+public struct Manifest: Codable, Sendable, Equatable {
+    public static let currentFormat = 1
+
+    public struct Object: Codable, Sendable, Equatable {
+        /// The object's key relative to the repository root (`<ts>/<database>.dump.age`).
+        public var key: String
+        /// The database it holds (nil for the roots snapshot).
+        public var database: String?
+        public var kind: String
+        /// Size and SHA-256 of the ciphertext, checked before decrypting.
+        public var size: Int64
+        public var sha256: String
+
+        public init(key: String, database: String?, kind: String, size: Int64, sha256: String) {
+            self.key = key
+            self.database = database
+            self.kind = kind
+            self.size = size
+            self.sha256 = sha256
+        }
+    }
+
+    public struct Failure: Codable, Sendable, Equatable {
+        public var database: String
+        public var step: String
+        public var message: String
+
+        public init(database: String, step: String, message: String) {
+            self.database = database
+            self.step = step
+            self.message = message
+        }
+    }
+
+    public var format: Int
+    /// `yyyyMMdd'T'HHmmss'Z'`, also the set's folder name.
+    public var timestamp: String
+    public var createdAt: String
+    public var toolVersion: String
+    public var pgDumpVersion: String
+    public var serverVersion: String
+    /// `age` or `gpg`.
+    public var encryption: String
+    /// SHA-256 (first 16 hex digits) of the recipient: which key can open the set, without naming it.
+    public var recipientFingerprint: String
+    public var databases: [String]
+    public var objects: [Object]
+    public var failures: [Failure]
+
+    public init(timestamp: String, createdAt: String, toolVersion: String, pgDumpVersion: String, serverVersion: String,
+                encryption: String, recipientFingerprint: String, databases: [String], objects: [Object], failures: [Failure]) {
+        self.format = Self.currentFormat
+        self.timestamp = timestamp
+        self.createdAt = createdAt
+        self.toolVersion = toolVersion
+        self.pgDumpVersion = pgDumpVersion
+        self.serverVersion = serverVersion
+        self.encryption = encryption
+        self.recipientFingerprint = recipientFingerprint
+        self.databases = databases
+        self.objects = objects
+        self.failures = failures
+    }
+
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> Manifest {
+        let m = try JSONDecoder().decode(Manifest.self, from: data)
+        guard m.format <= currentFormat else {
+            throw RepositoryError(message: "manifest format \(m.format) is newer than this acp-drill understands (\(currentFormat))")
+        }
+        return m
+    }
+}
+
+/// A repository operation that failed, with the backend's own message.
+public struct RepositoryError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
