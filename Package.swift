@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "CurlHTTP"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
+        .testTarget(name: "BackupTests", dependencies: ["Backup", "Repository"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", "DrillCommands"],

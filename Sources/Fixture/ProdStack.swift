@@ -98,5 +98,6 @@ public enum ProdStack {
 
 public struct FixtureError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

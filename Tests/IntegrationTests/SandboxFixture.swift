@@ -2,6 +2,7 @@ import DockerEngine
 import Foundation
 import Logging
 import Sandbox
+import Fixture
 import Testing
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -62,4 +63,19 @@ func runCLI(_ args: [String], until: ((String) -> Bool)? = nil, signal: Int32? =
     errText += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     return (process.terminationStatus, stdout, errText)
+}
+
+/// Runs a host program and returns its standard output (throws on a non-zero exit).
+func run(_ args: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = args
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw FixtureError(message: "\(args.joined(separator: " ")) exited \(process.terminationStatus)") }
+    return text
 }

@@ -4,6 +4,8 @@ import Sandbox
 import Fixture
 import Drill
 import AuditChain
+import Backup
+import Repository
 import Testing
 
 /// A stand-in for production on the same daemon: containers named acp_postgres and acp_redis on their own
@@ -153,5 +155,102 @@ extension SandboxIsolationTests {
         let report = try await ProdStack.down(client: client, logger: quietLogger)
         #expect(report.containers == 2)
         #expect(try await resources(of: "acp", client) == (0, 0, 0))
+    }
+}
+
+/// Runs acp-drill with extra environment; returns (exit code, stdout + stderr).
+func runCLI(_ args: [String], environment: [String: String]) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: acpDrillBinary)
+    process.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    for key in ["ACP_BACKUP_AGE_RECIPIENT", "ACP_BACKUP_GPG_RECIPIENT", "ACP_BACKUP_AGE_IDENTITY", "ACP_BACKUP_S3_BUCKET", "DATABASES"] { env[key] = nil }
+    process.environment = env.merging(environment) { $1 }
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = out
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+}
+
+extension SandboxIsolationTests {
+    @Test("backup of the stand-in: objects match the manifest, a failing database is recorded, verify restores, tampering caught, gpg fallback, no secret in any output")
+    func backup() async throws {
+        let client = try await EngineFixture.connect()
+        let connection = try await ProdStack.up(fixture: PlatformFixture(scale: 1), client: client, logger: quietLogger)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acp-backup-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            _ = try run(["age-keygen", "-o", "\(dir)/id.txt"])
+            let recipient = try run(["age-keygen", "-y", "\(dir)/id.txt"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            let secretKey = try String(contentsOfFile: "\(dir)/id.txt", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("AGE-SECRET-KEY") }.map(String.init) ?? "?"
+            let env = ["ACP_BACKUP_AGE_RECIPIENT": recipient, "ACP_BACKUP_AGE_IDENTITY": "\(dir)/id.txt", "PGPASSWORD": connection.password,
+                       "POSTGRES_HOST": connection.host]
+
+            // Dry run: the plan, and nothing written.
+            let (dryCode, dryOut) = try runCLI(["backup", "--dry-run", "--repo", "\(dir)/dry"], environment: env)
+            #expect(dryCode == 0 && dryOut.contains("dry run") && dryOut.contains("acp_audit.dump.age"))
+            #expect(!FileManager.default.fileExists(atPath: "\(dir)/dry"))
+
+            // The whole set with the throw-away verify.
+            let (code, out) = try runCLI(["backup", "--repo", "\(dir)/repo"], environment: env)
+            #expect(code == 0, "\(out)")
+            #expect(out.contains("audit_logs has 12450 rows"))
+            #expect(!out.contains(connection.password), "the database password never appears")
+            #expect(!out.contains(secretKey), "the age identity never appears")
+            let repo = LocalRepository(root: "\(dir)/repo")
+            let set = try #require(try repo.completeSets().first)
+            let manifest = try Manifest.decode(repo.read("\(set)/manifest.json"))
+            #expect(manifest.objects.count == 12 && manifest.failures.isEmpty)
+            #expect(manifest.encryption == "age" && manifest.serverVersion.hasPrefix("15"))
+            for object in manifest.objects {
+                let attrs = try FileManager.default.attributesOfItem(atPath: repo.path(of: object.key))
+                #expect((attrs[.size] as? Int64 ?? Int64(attrs[.size] as? Int ?? -1)) == object.size, "\(object.key)")
+                #expect(try sha256(ofFile: repo.path(of: object.key)) == object.sha256, "\(object.key)")
+            }
+            let manifestText = try String(contentsOfFile: repo.path(of: "\(set)/manifest.json"), encoding: .utf8)
+            #expect(!manifestText.contains(connection.password) && !manifestText.contains(recipient))
+
+            // A database that cannot be dumped: exit 1, recorded, the others written.
+            var partial = env
+            partial["DATABASES"] = "acp_tenants acp_missing acp_keys"
+            let (pCode, pOut) = try runCLI(["backup", "--repo", "\(dir)/partial", "--no-verify"], environment: partial)
+            #expect(pCode == 1)
+            #expect(pOut.contains("FAILED acp_missing"))
+            let pRepo = LocalRepository(root: "\(dir)/partial")
+            let pManifest = try Manifest.decode(pRepo.read("\(try #require(try pRepo.completeSets().first))/manifest.json"))
+            #expect(pManifest.failures.map(\.database) == ["acp_missing"])
+            #expect(pManifest.failures.first?.message.contains("acp_missing") == true)
+            #expect(pManifest.objects.compactMap(\.database) == ["acp_tenants", "acp_keys"])
+
+            // Tampering with a stored object: the verify names it.
+            let victim = repo.path(of: "\(set)/acp_tenants.dump.age")
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: victim))
+            bytes[bytes.count / 2] ^= 0x01
+            try bytes.write(to: URL(fileURLWithPath: victim))
+            let config = try BackupConfig.from(environment: env, repo: "\(dir)/repo", databasesFrom: nil, dryRun: false)
+            let results = try await BackupVerify(config: config, client: client, logger: quietLogger).verify(manifest, repo: repo)
+            let tenants = try #require(results.first { $0.name == "verify.acp_tenants" })
+            #expect(tenants.status == .failed && tenants.evidence.contains("does not match the manifest"))
+            #expect(results.filter { $0.status == .passed }.count == 11)
+
+            // The gpg fallback: no age recipient, a gpg key in its own home.
+            let home = "\(dir)/gnupg"
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            _ = try run(["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "acp-drill-test", "default", "default", "never"])
+            let gpgEnv = ["ACP_BACKUP_GPG_RECIPIENT": "acp-drill-test", "ACP_BACKUP_GPG_HOMEDIR": home, "PGPASSWORD": connection.password,
+                          "POSTGRES_HOST": connection.host, "DATABASES": "acp_tenants acp_audit"]
+            let (gCode, gOut) = try runCLI(["backup", "--repo", "\(dir)/gpg"], environment: gpgEnv)
+            #expect(gCode == 0, "\(gOut)")
+            #expect(gOut.contains("encrypted with gpg") && gOut.contains("audit_logs has 12450 rows"))
+        } catch {
+            _ = try? await ProdStack.down(client: client, logger: quietLogger)
+            throw error
+        }
+        try await ProdStack.down(client: client, logger: quietLogger)
     }
 }
