@@ -9,9 +9,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${ACP_DRILL:-}
 if [ -z "$bin" ]; then
-  for candidate in "$root/.build/release/acp-drill" "$root/.build/debug/acp-drill" "$(command -v acp-drill || true)"; do
-    if [ -n "$candidate" ] && [ -x "$candidate" ]; then bin=$candidate; break; fi
-  done
+  # The newest build of this checkout (a stale release build must not shadow a fresh debug one), else PATH.
+  bin=$(ls -t "$root/.build/release/acp-drill" "$root/.build/debug/acp-drill" 2>/dev/null | head -n 1 || true)
+  [ -n "$bin" ] || bin=$(command -v acp-drill || true)
 fi
 [ -n "$bin" ] || { echo "error: acp-drill is not built: run 'swift build -c release' in $root" >&2; exit 2; }
 exec "$bin" backup "$@"

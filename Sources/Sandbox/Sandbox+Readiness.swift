@@ -19,30 +19,11 @@ extension Sandbox {
                 throw SandboxError(code: .exited, message: "service \(service.name) \(why) while starting; its last log lines:\n\(tail)")
             }
             let ready: Bool
-            switch service.role {
-            case .postgres:
-                let r = try await client.execCollect(
-                    service.containerID,
-                    ["psql", "-h", "127.0.0.1", "-U", service.postgresUser ?? "postgres", "-d", service.postgresDatabase ?? "postgres",
-                     "-Atqc", "select 1"],
-                    env: ["PGPASSWORD=\(service.postgresPassword ?? "")", "PGCONNECT_TIMEOUT=2"])
-                ready = r.exitCode == 0 && r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
-                lastProbe = r.stderrText
-            case .redis:
-                let r = try await client.execCollect(service.containerID, ["redis-cli", "ping"])
-                ready = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "PONG"
-                lastProbe = r.stdoutText + r.stderrText
-            case .app:
-                if let health = state.health {
-                    if health.status == "unhealthy" {
-                        let out = health.log?.last?.output ?? ""
-                        throw SandboxError(code: .notReady, message: "service \(service.name) is unhealthy: \(out)")
-                    }
-                    ready = health.status == "healthy"
-                    lastProbe = health.log?.last?.output ?? ""
-                } else {
-                    ready = true
-                }
+            do {
+                ready = try await probe(service, state: state, lastProbe: &lastProbe)
+            } catch let e as DockerError where e.isConflict {
+                // It exited between the inspect and the exec: the next inspect reports it with its logs.
+                continue
             }
             if ready { return }
             if ContinuousClock.now > deadline {
@@ -51,6 +32,31 @@ extension Sandbox {
             }
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .milliseconds(100))
+        }
+    }
+
+    /// One readiness probe inside the container.
+    private func probe(_ service: Service, state: ContainerState, lastProbe: inout String) async throws -> Bool {
+        switch service.role {
+        case .postgres:
+            let r = try await client.execCollect(
+                service.containerID,
+                ["psql", "-h", "127.0.0.1", "-U", service.postgresUser ?? "postgres", "-d", service.postgresDatabase ?? "postgres",
+                 "-Atqc", "select 1"],
+                env: ["PGPASSWORD=\(service.postgresPassword ?? "")", "PGCONNECT_TIMEOUT=2"])
+            lastProbe = r.stderrText
+            return r.exitCode == 0 && r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        case .redis:
+            let r = try await client.execCollect(service.containerID, ["redis-cli", "ping"])
+            lastProbe = r.stdoutText + r.stderrText
+            return r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "PONG"
+        case .app:
+            guard let health = state.health else { return true }
+            if health.status == "unhealthy" {
+                throw SandboxError(code: .notReady, message: "service \(service.name) is unhealthy: \(health.log?.last?.output ?? "")")
+            }
+            lastProbe = health.log?.last?.output ?? ""
+            return health.status == "healthy"
         }
     }
 }

@@ -114,7 +114,11 @@ final class HostPipe: Sendable {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws { try input.write(contentsOf: Data(bytes)) }
 
-    func finish() throws -> String {
+    func finish() async throws -> String {
+        try await offPool { try self.finishBlocking() }
+    }
+
+    private func finishBlocking() throws -> String {
         try input.close()
         let out = output.readDataToEndOfFile()
         process.waitUntilExit()
@@ -122,9 +126,15 @@ final class HostPipe: Sendable {
     }
 }
 
-func sha256(ofFile path: String) throws -> String {
+func sha256(ofFile path: String) async throws -> String {
     let pipe = try HostPipe(["sha256sum", path])
-    return String(try pipe.finish().prefix(64))
+    return String(try await pipe.finish().prefix(64))
+}
+
+/// Runs blocking work (waiting for a child process) on a thread of its own: blocking the cooperative pool
+/// (two threads on a two-core machine) would stall every other test running in parallel.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try body() }) }.start() }
 }
 
 /// `count` random bytes, eight at a time (byte-wise generation is slow in debug builds).

@@ -33,7 +33,7 @@ struct EngineStreamTests {
             let big = randomBytes(20 << 20)
             let host = try HostPipe(["sha256sum"])
             try big.withUnsafeBytes { try host.write($0) }
-            let expected = String(try host.finish().prefix(64))
+            let expected = String(try await host.finish().prefix(64))
             let inside = try await f.client.execCollect(id, ["sh", "-c", "sha256sum | cut -c1-64; wc -c >&2 </dev/null"],
                                                         stdin: MemorySource(big))
             #expect(inside.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == expected)
@@ -57,8 +57,8 @@ struct EngineStreamTests {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let file = "\(dir)/blob.bin"
             let out = try HostPipe(["sh", "-c", "head -c 209715200 /dev/urandom > '\(file)'"])
-            _ = try out.finish()
-            let expected = try sha256(ofFile: file)
+            _ = try await out.finish()
+            let expected = try await sha256(ofFile: file)
 
             let id = try await f.container("a", cmd: ["sleep", "300"])
             try await f.client.putArchive(id, path: "/data", tar: try TarStream(entries: [
@@ -91,7 +91,7 @@ struct EngineStreamTests {
                 }
             }
             #expect(names.withLock { $0 }.contains("sub/blob.bin"))
-            #expect(String(try hasher.finish().prefix(64)) == expected)
+            #expect(String(try await hasher.finish().prefix(64)) == expected)
             await #expect { try await f.client.statPath(id, path: "/data/missing") } throws: { ($0 as? DockerError)?.isNotFound == true }
         }
     }

@@ -37,7 +37,11 @@ func resourcesByName(_ project: String, _ client: DockerClient) async throws -> 
 
 /// Runs the acp-drill binary; returns (exit code, stdout, stderr).
 @discardableResult
-func runCLI(_ args: [String], until: ((String) -> Bool)? = nil, signal: Int32? = nil) throws -> (Int32, String, String) {
+func runCLI(_ args: [String], until: (@Sendable (String) -> Bool)? = nil, signal: Int32? = nil) async throws -> (Int32, String, String) {
+    try await offPool { try runCLIBlocking(args, until: until, signal: signal) }
+}
+
+func runCLIBlocking(_ args: [String], until: (@Sendable (String) -> Bool)?, signal: Int32?) throws -> (Int32, String, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: acpDrillBinary)
     process.arguments = args
@@ -66,7 +70,11 @@ func runCLI(_ args: [String], until: ((String) -> Bool)? = nil, signal: Int32? =
 }
 
 /// Runs a host program and returns its standard output (throws on a non-zero exit).
-func run(_ args: [String]) throws -> String {
+func run(_ args: [String]) async throws -> String {
+    try await offPool { try runBlocking(args) }
+}
+
+func runBlocking(_ args: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = args

@@ -159,7 +159,11 @@ extension SandboxIsolationTests {
 }
 
 /// Runs acp-drill with extra environment; returns (exit code, stdout + stderr).
-func runCLI(_ args: [String], environment: [String: String]) throws -> (Int32, String) {
+func runCLI(_ args: [String], environment: [String: String]) async throws -> (Int32, String) {
+    try await offPool { try runCLIBlocking(args, environment: environment) }
+}
+
+func runCLIBlocking(_ args: [String], environment: [String: String]) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: acpDrillBinary)
     process.arguments = args
@@ -185,19 +189,19 @@ extension SandboxIsolationTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            _ = try run(["age-keygen", "-o", "\(dir)/id.txt"])
-            let recipient = try run(["age-keygen", "-y", "\(dir)/id.txt"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            _ = try await run(["age-keygen", "-o", "\(dir)/id.txt"])
+            let recipient = try await run(["age-keygen", "-y", "\(dir)/id.txt"]).trimmingCharacters(in: .whitespacesAndNewlines)
             let secretKey = try String(contentsOfFile: "\(dir)/id.txt", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("AGE-SECRET-KEY") }.map(String.init) ?? "?"
             let env = ["ACP_BACKUP_AGE_RECIPIENT": recipient, "ACP_BACKUP_AGE_IDENTITY": "\(dir)/id.txt", "PGPASSWORD": connection.password,
                        "POSTGRES_HOST": connection.host]
 
             // Dry run: the plan, and nothing written.
-            let (dryCode, dryOut) = try runCLI(["backup", "--dry-run", "--repo", "\(dir)/dry"], environment: env)
+            let (dryCode, dryOut) = try await runCLI(["backup", "--dry-run", "--repo", "\(dir)/dry"], environment: env)
             #expect(dryCode == 0 && dryOut.contains("dry run") && dryOut.contains("acp_audit.dump.age"))
             #expect(!FileManager.default.fileExists(atPath: "\(dir)/dry"))
 
             // The whole set with the throw-away verify.
-            let (code, out) = try runCLI(["backup", "--repo", "\(dir)/repo"], environment: env)
+            let (code, out) = try await runCLI(["backup", "--repo", "\(dir)/repo"], environment: env)
             #expect(code == 0, "\(out)")
             #expect(out.contains("audit_logs has 12450 rows"))
             #expect(!out.contains(connection.password), "the database password never appears")
@@ -210,7 +214,7 @@ extension SandboxIsolationTests {
             for object in manifest.objects {
                 let attrs = try FileManager.default.attributesOfItem(atPath: repo.path(of: object.key))
                 #expect((attrs[.size] as? Int64 ?? Int64(attrs[.size] as? Int ?? -1)) == object.size, "\(object.key)")
-                #expect(try sha256(ofFile: repo.path(of: object.key)) == object.sha256, "\(object.key)")
+                #expect(try await sha256(ofFile: repo.path(of: object.key)) == object.sha256, "\(object.key)")
             }
             let manifestText = try String(contentsOfFile: repo.path(of: "\(set)/manifest.json"), encoding: .utf8)
             #expect(!manifestText.contains(connection.password) && !manifestText.contains(recipient))
@@ -218,7 +222,7 @@ extension SandboxIsolationTests {
             // A database that cannot be dumped: exit 1, recorded, the others written.
             var partial = env
             partial["DATABASES"] = "acp_tenants acp_missing acp_keys"
-            let (pCode, pOut) = try runCLI(["backup", "--repo", "\(dir)/partial", "--no-verify"], environment: partial)
+            let (pCode, pOut) = try await runCLI(["backup", "--repo", "\(dir)/partial", "--no-verify"], environment: partial)
             #expect(pCode == 1)
             #expect(pOut.contains("FAILED acp_missing"))
             let pRepo = LocalRepository(root: "\(dir)/partial")
@@ -241,10 +245,10 @@ extension SandboxIsolationTests {
             // The gpg fallback: no age recipient, a gpg key in its own home.
             let home = "\(dir)/gnupg"
             try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            _ = try run(["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "acp-drill-test", "default", "default", "never"])
+            _ = try await run(["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "acp-drill-test", "default", "default", "never"])
             let gpgEnv = ["ACP_BACKUP_GPG_RECIPIENT": "acp-drill-test", "ACP_BACKUP_GPG_HOMEDIR": home, "PGPASSWORD": connection.password,
                           "POSTGRES_HOST": connection.host, "DATABASES": "acp_tenants acp_audit"]
-            let (gCode, gOut) = try runCLI(["backup", "--repo", "\(dir)/gpg"], environment: gpgEnv)
+            let (gCode, gOut) = try await runCLI(["backup", "--repo", "\(dir)/gpg"], environment: gpgEnv)
             #expect(gCode == 0, "\(gOut)")
             #expect(gOut.contains("encrypted with gpg") && gOut.contains("audit_logs has 12450 rows"))
         } catch {
