@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["DockerEngine", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Fixture", dependencies: ["Sandbox", "AuditChain", "DockerEngine", "CurlHTTP", logging],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Repository", dependencies: ["CurlHTTP"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Repository", dependencies: ["CurlHTTP", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Backup", dependencies: ["Repository", "Sandbox", "DockerEngine", "CurlHTTP", logging,
                                                .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Repository"], swiftSettings: strict),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", logging], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", "DrillCommands"],

@@ -10,10 +10,20 @@ cd "$root"
 "$here/setup.sh" --packages-only
 started_docker=no
 [ "$("$here/start-docker.sh")" = started ] && started_docker=yes
+# A real S3-compatible server on loopback for the repository tests (moto, from PyPI).
+moto_port=${ACP_TEST_MOTO_PORT:-5997}
+mkdir -p "$ACP_LOG_DIR"
+python3 -m moto.server -H 127.0.0.1 -p "$moto_port" > "$ACP_LOG_DIR/moto.log" 2>&1 &
+moto_pid=$!
 cleanup() {
+  kill "$moto_pid" 2>/dev/null || true
+  wait "$moto_pid" 2>/dev/null || true
   if [ "$started_docker" = yes ]; then "$here/stop-docker.sh" || true; fi
 }
 trap cleanup EXIT
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/" && break; sleep 0.1; done
+curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/" || die "moto did not start on 127.0.0.1:$moto_port (log: $ACP_LOG_DIR/moto.log)"
+export ACP_TEST_S3_ENDPOINT="http://127.0.0.1:$moto_port"
 "$here/build-images.sh"
 
 # Leftovers of runs killed before their cleanup (a stopped session, a crashed CI) are gc's job: expired ones only.

@@ -70,11 +70,57 @@ public struct BackupRun: Sendable {
         ["PGPASSWORD": config.password, "PGHOST": config.host, "PGPORT": String(config.port), "PGUSER": config.user, "PGCONNECT_TIMEOUT": "10"]
     }
 
-    public func run(timestamp: String = BackupRun.timestamp(), progress: (@Sendable (String) -> Void)? = nil) async throws -> Outcome {
-        guard case .local(let path) = config.destination else {
-            throw RepositoryError(message: "the S3 repository is not available yet in this build: use --repo PATH")
+    /// Where objects go: straight into a local repository, or through a private spool folder into S3
+    /// (S3 needs each object's length up front, and a retry must re-read it: only ciphertext is spooled).
+    public struct Store: Sendable {
+        public let spool: LocalRepository
+        let s3: (client: S3Client, location: S3Location)?
+        let spoolIsTemporary: Bool
+
+        public init(config: BackupConfig, logger: Logger) throws {
+            switch config.destination {
+            case .local(let path):
+                spool = LocalRepository(root: path)
+                s3 = nil
+                spoolIsTemporary = false
+            case .s3(let url, let endpoint):
+                let location = try S3Location(url: url)
+                let client = try S3Client(endpoint: endpoint, environment: ProcessInfo.processInfo.environment, logger: logger)
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acp-drill-spool-\(UUID().uuidString)").path
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                spool = LocalRepository(root: dir)
+                s3 = (client, location)
+                spoolIsTemporary = true
+            }
         }
-        let repo = LocalRepository(root: path)
+
+        /// Moves a committed spool object to its destination.
+        func publish(_ key: String) throws {
+            guard let s3 else { return }
+            try s3.client.putFile(bucket: s3.location.bucket, key: s3.location.key(key), path: spool.path(of: key))
+            try? FileManager.default.removeItem(atPath: spool.path(of: key))
+        }
+
+        /// Brings an object back into the spool (for the verify), checking nothing yet.
+        public func fetch(_ key: String) throws {
+            guard let s3 else { return }
+            let path = spool.path(of: key)
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try s3.client.getFile(bucket: s3.location.bucket, key: s3.location.key(key), to: path)
+        }
+
+        public var locationText: String {
+            if let s3 { return "s3://\(s3.location.bucket)/\(s3.location.prefix)" }
+            return spool.root
+        }
+
+        public func cleanup() {
+            if spoolIsTemporary { try? FileManager.default.removeItem(atPath: spool.root) }
+        }
+    }
+
+    public func run(timestamp: String = BackupRun.timestamp(), store: Store, progress: (@Sendable (String) -> Void)? = nil) async throws -> Outcome {
+        let repo = store.spool
         let ext = config.encryption.fileExtension
         let env = pgEnv
         let encrypt = encryptStep
@@ -85,14 +131,16 @@ public struct BackupRun: Sendable {
             progress?("dumping \(db)")
             do {
                 let object = try await onThread {
-                    try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--no-password", "--dbname", db], environment: env), encrypt],
-                                    to: repo, key: key, database: db, kind: "dump")
+                    let object = try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--no-password", "--dbname", db], environment: env), encrypt],
+                                                 to: repo, key: key, database: db, kind: "dump")
+                    try store.publish(key)
+                    return object
                 }
                 objects.append(object)
                 progress?("\(db): \(object.size) bytes, sha256 \(object.sha256.prefix(12))…")
             } catch {
                 logger.error("backup of a database failed", metadata: ["database.name": "\(db)", "error": "\(error)"])
-                failures.append(Manifest.Failure(database: db, step: "pg_dump|\(config.encryption.kind)|write", message: "\(error)"))
+                failures.append(Manifest.Failure(database: db, step: "pg_dump|\(config.encryption.kind)|store", message: "\(error)"))
             }
         }
         if config.databases.contains("acp_audit") {
@@ -101,8 +149,10 @@ public struct BackupRun: Sendable {
             do {
                 let sql = "COPY (SELECT row_to_json(r) FROM (SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex') AS root_hash, key_id, encode(signature, 'hex') AS signature, signed_at FROM transparency_roots ORDER BY day) r) TO STDOUT"
                 let object = try await onThread {
-                    try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
-                                    to: repo, key: key, database: nil, kind: "transparency_roots")
+                    let object = try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
+                                                 to: repo, key: key, database: nil, kind: "transparency_roots")
+                    try store.publish(key)
+                    return object
                 }
                 objects.append(object)
             } catch {
@@ -121,8 +171,10 @@ public struct BackupRun: Sendable {
             pgDumpVersion: ProcessPipeline.version("pg_dump"), serverVersion: server, encryption: config.encryption.kind,
             recipientFingerprint: Self.fingerprint(config.encryption.recipient), databases: config.databases,
             objects: objects, failures: failures)
-        try repo.put("\(timestamp)/manifest.json", data: try manifest.encoded())
-        return Outcome(manifest: manifest, location: "\(path)/\(timestamp)")
+        let manifestKey = "\(timestamp)/manifest.json"
+        try repo.put(manifestKey, data: try manifest.encoded())
+        try await onThread { try store.publish(manifestKey) }
+        return Outcome(manifest: manifest, location: "\(store.locationText)/\(timestamp)")
     }
 
     /// Runs the pipeline into one object, hashing the ciphertext on the way.

@@ -21,6 +21,15 @@ public struct BackupVerify: Sendable {
         self.logger = logger
     }
 
+    /// Verifies a set in a store: objects are first brought back into its spool (downloaded from S3).
+    public func verify(_ manifest: Manifest, store: BackupRun.Store, progress: ProgressHandler? = nil) async throws -> [CheckResult] {
+        for object in manifest.objects {
+            progress?("reading back \(object.key)")
+            try await onThread { try store.fetch(object.key) }
+        }
+        return try await verify(manifest, repo: store.spool, progress: progress)
+    }
+
     public func verify(_ manifest: Manifest, repo: LocalRepository, progress: ProgressHandler? = nil) async throws -> [CheckResult] {
         var spec = try StackSpec.defaultStack()
         spec.services = spec.services.filter { $0.role == .postgres }

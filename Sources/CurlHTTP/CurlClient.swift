@@ -57,6 +57,27 @@ public final class CurlClient: Sendable {
         }
     }
 
+    /// `send` for code already on a thread of its own (a process pipeline's reader): blocks that thread.
+    public func sendBlocking(_ request: HTTPRequest, maxBodyBytes: Int = 64 << 20) throws -> HTTPResponse {
+        var body: [UInt8] = []
+        let head = try performBlocking(request, cancel: CancellationFlag(), onHead: { _ in }) { chunk in
+            guard body.count + chunk.count <= maxBodyBytes else {
+                throw CurlError(code: .tooLarge, message: "response body exceeds \(maxBodyBytes) bytes",
+                                request: "\(request.method.rawValue) \(request.path)")
+            }
+            body.append(contentsOf: chunk)
+        }
+        return HTTPResponse(head: head, body: body)
+    }
+
+    /// `perform` for code already on a thread of its own: blocks that thread.
+    public func performBlockingPublic(
+        _ request: HTTPRequest, onBody: @escaping (UnsafeRawBufferPointer) throws -> Void,
+        onHead: @escaping (HTTPResponseHead) throws -> Void = { _ in }
+    ) throws -> HTTPResponseHead {
+        try performBlocking(request, cancel: CancellationFlag(), onHead: onHead, onBody: onBody)
+    }
+
     /// The blocking transfer; callers must be on a thread that may block.
     func performBlocking(
         _ request: HTTPRequest, cancel: CancellationFlag,
@@ -72,7 +93,7 @@ public final class CurlClient: Sendable {
         let describe = "\(request.method.rawValue) \(request.path)"
 
         configure(easy, for: request, transfer: transfer)
-        let code = withExtendedLifetime(transfer) { curl_easy_perform(easy.handle) }
+        let code = withExtendedLifetime(transfer) { easy.performInterruptibly(cancel: cancel) }
 
         if code != CURLE_OK {
             let message = easy.message(for: code)
@@ -98,8 +119,15 @@ public final class CurlClient: Sendable {
         if let timeout = request.timeout { easy.set(CURLOPT_TIMEOUT_MS, Int(timeout.milliseconds)) }
 
         var headers = request.headers
-        // libcurl sends `Expect: 100-continue` on uploads; servers that do not answer it stall each one.
-        headers.append(("Expect", ""))
+        if request.awsSigV4 == nil {
+            // libcurl sends `Expect: 100-continue` on uploads; servers that do not answer it stall each one.
+            headers.append(("Expect", ""))
+        } else {
+            // Not for signed requests: libcurl 7.88's SigV4 signs the empty `expect:` of a removal line, which is
+            // never sent, so the signature cannot match. Keep libcurl's own Expect (added after signing) and
+            // wait briefly for the interim reply.
+            easy.set(CURLOPT_EXPECT_100_TIMEOUT_MS, 150)
+        }
         switch request.method {
         case .get: break
         case .head: easy.set(CURLOPT_NOBODY, 1)

@@ -4,17 +4,21 @@ import CCurl
 /// hands it from thread to thread. Reusing the handle reuses its live connection.
 final class CurlEasy: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
+    /// The multi handle that drives this easy handle's transfers (its connection cache survives between them).
+    let multi: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// Storage for `CURLOPT_ERRORBUFFER` (CURL_ERROR_SIZE bytes).
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: 256)
 
     init() {
         CurlGlobal.ensureInitialized()
-        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        guard let h = curl_easy_init(), let m = curl_multi_init() else { fatalError("curl_easy_init failed: out of memory") }
         handle = h
+        multi = m
     }
 
     deinit {
+        curl_multi_cleanup(multi)
         curl_easy_cleanup(handle)
         if let headerList { curl_slist_free_all(headerList) }
         errorBuffer.deallocate()
@@ -75,5 +79,37 @@ final class CurlEasy: @unchecked Sendable {
     func message(for code: CURLcode) -> String {
         if errorBuffer[0] != 0 { return String(cString: errorBuffer) }
         return String(cString: curl_easy_strerror(code))
+    }
+}
+
+/// `curl_multi_wakeup` from any thread (a raw pointer is not Sendable; this handle outlives every waker call).
+struct MultiWaker: @unchecked Sendable {
+    let multi: UnsafeMutableRawPointer
+    func wake() { _ = curl_multi_wakeup(multi) }
+}
+
+extension CurlEasy {
+    /// Runs the configured transfer through the multi handle until it completes or `cancel` is set.
+    /// - Returns: the transfer's result code (`CURLE_ABORTED_BY_CALLBACK` when cancelled).
+    func performInterruptibly(cancel: CancellationFlag) -> CURLcode {
+        guard curl_multi_add_handle(multi, handle) == CURLM_OK else { return curl_easy_perform(handle) }
+        let waker = MultiWaker(multi: multi)
+        cancel.setWaker { waker.wake() }
+        defer {
+            cancel.clearWaker()
+            curl_multi_remove_handle(multi, handle)
+        }
+        var running: Int32 = 1
+        while true {
+            if cancel.isCancelled { return CURLE_ABORTED_BY_CALLBACK }
+            guard curl_multi_perform(multi, &running) == CURLM_OK else { return CURLE_FAILED_INIT }
+            if running == 0 { break }
+            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            if msg.pointee.msg == CURLMSG_DONE { return msg.pointee.data.result }
+        }
+        return CURLE_OK
     }
 }

@@ -57,18 +57,24 @@ struct BackupCommand: AsyncParsableCommand {
             }
             client = try await engine.connect()
         }
+        let store: BackupRun.Store
+        do { store = try BackupRun.Store(config: config, logger: logger) } catch {
+            printError("error: \(error)")
+            throw DrillExit.configuration
+        }
+        defer { store.cleanup() }
         let start = ContinuousClock.now
-        let outcome = try await interruptible { try await run.run(timestamp: timestamp) { printError("  \($0)") } }
+        let outcome = try await interruptible { try await run.run(timestamp: timestamp, store: store) { printError("  \($0)") } }
         let total = outcome.manifest.objects.reduce(Int64(0)) { $0 + $1.size }
         let seconds = Double((ContinuousClock.now - start).components.seconds)
         print("backup set \(outcome.manifest.timestamp): \(outcome.manifest.objects.count) object(s), \(total) bytes encrypted with \(outcome.manifest.encryption), in \(Int(seconds)) s → \(outcome.location)")
         for f in outcome.manifest.failures { print("FAILED \(f.database) (\(f.step)): \(f.message)") }
         var verifyFailed = false
-        if let client, case .local(let path) = config.destination {
+        if let client {
             let verify = BackupVerify(config: config, client: client, logger: logger)
             let manifest = outcome.manifest
             let results = try await interruptible {
-                try await verify.verify(manifest, repo: LocalRepository(root: path)) { printError("  \($0)") }
+                try await verify.verify(manifest, store: store) { printError("  \($0)") }
             }
             for r in results { print("\(r.status == .passed ? "verified" : "FAILED  ") \(r.name): \(r.evidence)") }
             verifyFailed = results.contains { $0.status != .passed }

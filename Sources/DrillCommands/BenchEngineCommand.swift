@@ -20,7 +20,7 @@ struct BenchEngineCommand: AsyncParsableCommand {
     @OptionGroup var engine: EngineOptions
     @Option(help: "In-process calls per latency figure.") var calls = 300
     @Option(help: "docker CLI processes per latency figure.") var cliCalls = 20
-    @Option(help: "Upload size in MiB.") var sizeMiB = 1024
+    @Option(name: .customLong("size-mib"), help: "Upload size in MiB.") var sizeMiB = 1024
     @Option(help: "docker CLI to compare with.") var docker = "docker"
 
     func run() async throws {

@@ -21,9 +21,11 @@ extension Sandbox {
             let ready: Bool
             do {
                 ready = try await probe(service, state: state, lastProbe: &lastProbe)
-            } catch let e as DockerError where e.isConflict {
-                // It exited between the inspect and the exec: the next inspect reports it with its logs.
-                continue
+            } catch let e as DockerError {
+                // It may have exited between the inspect and the exec (409 on create, 500 on start): the next
+                // inspect reports that with its logs; an error that persists ends at the deadline, quoted.
+                ready = false
+                lastProbe = "\(e)"
             }
             if ready { return }
             if ContinuousClock.now > deadline {

@@ -53,7 +53,7 @@ func temporaryDirectory() throws -> String {
         var big = [UInt8](repeating: 0, count: 3 * 1024 * 1024 + 17)
         var rng = SplitMix(state: 7)
         for i in big.indices { big[i] = UInt8.random(in: 0 ... 255, using: &rng) }
-        FileManager.default.createFile(atPath: bigPath, contents: Data(big))
+        _ = FileManager.default.createFile(atPath: bigPath, contents: Data(big))
 
         let longName = "deep/" + String(repeating: "segment-", count: 20) + "file.txt"  // > 100 bytes
         let entries = [
@@ -120,8 +120,8 @@ func temporaryDirectory() throws -> String {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let longName = String(repeating: "x", count: 150) + ".txt"
-        FileManager.default.createFile(atPath: "\(dir)/\(longName)", contents: Data("hello".utf8))
-        FileManager.default.createFile(atPath: "\(dir)/b.bin", contents: Data(repeating: 7, count: 1500))
+        _ = FileManager.default.createFile(atPath: "\(dir)/\(longName)", contents: Data("hello".utf8))
+        _ = FileManager.default.createFile(atPath: "\(dir)/b.bin", contents: Data(repeating: 7, count: 1500))
         for format in ["gnu", "posix"] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

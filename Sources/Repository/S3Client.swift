@@ -1,0 +1,310 @@
+import CurlHTTP
+public import Logging
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Where a repository lives in S3: `s3://bucket/prefix`.
+public struct S3Location: Sendable, Equatable {
+    public var bucket: String
+    public var prefix: String
+
+    public init(url: String) throws {
+        guard url.hasPrefix("s3://") else { throw RepositoryError(message: "\(url): an S3 location looks like s3://bucket/prefix") }
+        let rest = url.dropFirst(5)
+        let parts = rest.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let bucket = parts.first, !bucket.isEmpty else { throw RepositoryError(message: "\(url): no bucket") }
+        self.bucket = bucket
+        self.prefix = parts.count > 1 ? parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "/")) : ""
+    }
+
+    /// The full object key for a repository key.
+    public func key(_ relative: String) -> String { prefix.isEmpty ? relative : "\(prefix)/\(relative)" }
+}
+
+/// A small S3 client over libcurl: SigV4 signing (with the `x-amz-content-sha256` header libcurl 7.88
+/// omits), path-style addressing (S3-compatible stores), PUT and multipart upload from a file, ranged GET
+/// with resume, ListObjectsV2 with pagination, retries with backoff on 5xx and transport failures.
+/// Credentials come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` and never appear in a message.
+public final class S3Client: Sendable {
+    public let endpoint: String
+    public let region: String
+    let http: CurlClient
+    let credentials: String
+    let logger: Logger
+    public let multipartThreshold: Int64
+    public let partSize: Int64
+    let attempts: Int
+
+    public init(endpoint: String?, environment: [String: String], logger: Logger,
+                multipartThreshold: Int64 = 64 << 20, partSize: Int64 = 16 << 20, attempts: Int = 4) throws {
+        let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        guard let access = environment["AWS_ACCESS_KEY_ID"], !access.isEmpty,
+            let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
+        else {
+            throw RepositoryError(message: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set for the S3 repository")
+        }
+        let base = (endpoint?.isEmpty == false ? endpoint! : "https://s3.\(region).amazonaws.com")
+        self.endpoint = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.region = region
+        self.credentials = "\(access):\(secret)"
+        self.logger = logger
+        self.multipartThreshold = multipartThreshold
+        self.partSize = max(5 << 20, partSize)
+        self.attempts = attempts
+        self.http = CurlClient(endpoint: HTTPEndpoint(.url(self.endpoint)), connectTimeout: .seconds(15), logger: logger)
+    }
+
+    /// RFC 3986 encoding of one path segment or query value (SigV4's canonical form).
+    public static func encode(_ text: String, keepSlash: Bool = false) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A") ... UInt8(ascii: "Z"), UInt8(ascii: "a") ... UInt8(ascii: "z"), UInt8(ascii: "0") ... UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(UnicodeScalar(byte))
+            case UInt8(ascii: "/") where keepSlash:
+                out.append("/")
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    /// `/bucket/key?sorted=query` — query parameters sorted by name, as SigV4's canonical request expects.
+    func path(bucket: String, key: String?, query: [(String, String)] = []) -> String {
+        var p = "/" + Self.encode(bucket)
+        if let key { p += "/" + Self.encode(key, keepSlash: true) }
+        if !query.isEmpty {
+            p += "?" + query.sorted { $0.0 < $1.0 }.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        }
+        return p
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, body: HTTPBody = .empty, headers: [(String, String)] = []) -> HTTPRequest {
+        var r = HTTPRequest(method, path, headers: headers + [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")], body: body)
+        r.awsSigV4 = ("aws:amz:\(region):s3", credentials)
+        r.timeout = .seconds(600)
+        return r
+    }
+
+    /// Sends with retries: transport failures and 5xx/429 are retried with exponential backoff;
+    /// `make` builds a fresh request per attempt (a streamed body must be re-read from its start).
+    func send(_ make: () throws -> HTTPRequest, describe: String, maxBody: Int = 16 << 20) throws -> HTTPResponse {
+        var delay = 0.2
+        var last: (any Error)?
+        for attempt in 1 ... attempts {
+            do {
+                let response = try http.sendBlocking(try make(), maxBodyBytes: maxBody)
+                if response.status < 500 && response.status != 429 {
+                    guard (200 ..< 300).contains(response.status) else { throw S3Error.from(response, describe: describe) }
+                    return response
+                }
+                last = S3Error.from(response, describe: describe)
+            } catch let e as CurlError {
+                last = RepositoryError(message: "\(describe): \(e.message)")
+            }
+            if attempt < attempts {
+                logger.warning("S3 call failed, retrying", metadata: ["s3.call": "\(describe)", "attempt": "\(attempt)", "error": "\(last!)"])
+                Thread.sleep(forTimeInterval: delay)
+                delay *= 3
+            }
+        }
+        throw last ?? RepositoryError(message: "\(describe): failed")
+    }
+
+    // MARK: Objects
+
+    /// Maps to `PUT /bucket` (tests and first-time setup of an S3-compatible store).
+    public func createBucket(_ bucket: String) throws {
+        _ = try send({ request(.put, path(bucket: bucket, key: nil)) }, describe: "create bucket \(bucket)")
+    }
+
+    /// Uploads a file: one PUT below the multipart threshold, else a multipart upload in `partSize` parts
+    /// (aborted on failure, so no orphan parts stay billed).
+    public func putFile(bucket: String, key: String, path file: String) throws {
+        let size = try Self.size(of: file)
+        if size < multipartThreshold {
+            _ = try send({
+                try request(.put, path(bucket: bucket, key: key), body: .stream(length: size, source: FileRangeSource(path: file, offset: 0, length: size)))
+            }, describe: "PUT s3://\(bucket)/\(key)")
+            return
+        }
+        let initiate = try send({ request(.post, path(bucket: bucket, key: key, query: [("uploads", "")])) }, describe: "initiate upload of \(key)")
+        guard let uploadID = XMLValues.first("UploadId", in: initiate.body) else {
+            throw RepositoryError(message: "initiate upload of \(key): no UploadId in the reply")
+        }
+        do {
+            var etags: [String] = []
+            var offset: Int64 = 0
+            var number = 1
+            while offset < size {
+                let length = min(partSize, size - offset)
+                let (o, n) = (offset, number)
+                let r = try send({
+                    try request(.put, path(bucket: bucket, key: key, query: [("partNumber", String(n)), ("uploadId", uploadID)]),
+                                body: .stream(length: length, source: FileRangeSource(path: file, offset: o, length: length)))
+                }, describe: "upload part \(n) of \(key)")
+                guard let etag = r.head.header("ETag") else { throw RepositoryError(message: "upload part \(n) of \(key): no ETag") }
+                etags.append(etag)
+                offset += length
+                number += 1
+            }
+            let xml = "<CompleteMultipartUpload>" + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }.joined() + "</CompleteMultipartUpload>"
+            let done = try send({ request(.post, path(bucket: bucket, key: key, query: [("uploadId", uploadID)]), body: .bytes(Array(xml.utf8)),
+                                          headers: [("Content-Type", "application/xml")]) }, describe: "complete upload of \(key)")
+            if let message = XMLValues.first("Message", in: done.body), XMLValues.first("Code", in: done.body) != nil {
+                throw RepositoryError(message: "complete upload of \(key): \(message)")
+            }
+        } catch {
+            _ = try? send({ request(.delete, path(bucket: bucket, key: key, query: [("uploadId", uploadID)])) }, describe: "abort upload of \(key)")
+            throw error
+        }
+    }
+
+    public func putData(bucket: String, key: String, data: [UInt8]) throws {
+        _ = try send({ request(.put, path(bucket: bucket, key: key), body: .bytes(data)) }, describe: "PUT s3://\(bucket)/\(key)")
+    }
+
+    /// Downloads an object to a file, resuming with a Range request after a cut transfer.
+    public func getFile(bucket: String, key: String, to file: String) throws {
+        _ = FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
+        guard let out = FileHandle(forWritingAtPath: file) else { throw RepositoryError(message: "\(file): cannot write") }
+        defer { try? out.close() }
+        var written: Int64 = 0
+        var delay = 0.2
+        for attempt in 1 ... attempts {
+            let from = written
+            var req = request(.get, path(bucket: bucket, key: key), headers: from > 0 ? [("Range", "bytes=\(from)-")] : [])
+            req.timeout = nil
+            let failure = ErrorBox()
+            do {
+                let head = try http.performBlockingPublic(req) { chunk in
+                    if failure.status == nil { try out.write(contentsOf: Data(chunk)); written += Int64(chunk.count) } else { failure.body += chunk }
+                } onHead: { head in
+                    if !(200 ..< 300).contains(head.status) { failure.status = head.status }
+                }
+                if let status = failure.status {
+                    let e = S3Error.from(HTTPResponse(head: HTTPResponseHead(status: status, headers: head.headers), body: failure.body), describe: "GET s3://\(bucket)/\(key)")
+                    if status < 500 { throw e }
+                    if attempt == attempts { throw e }
+                } else {
+                    return
+                }
+            } catch let e as CurlError {
+                if attempt == attempts { throw RepositoryError(message: "GET s3://\(bucket)/\(key): \(e.message)") }
+            }
+            Thread.sleep(forTimeInterval: delay)
+            delay *= 3
+        }
+    }
+
+    public func getData(bucket: String, key: String) throws -> [UInt8] {
+        try send({ request(.get, path(bucket: bucket, key: key)) }, describe: "GET s3://\(bucket)/\(key)", maxBody: 64 << 20).body
+    }
+
+    /// ListObjectsV2 under `prefix`, following continuation tokens. With a delimiter the "folders" are
+    /// returned as `prefixes`.
+    public func list(bucket: String, prefix: String, delimiter: String? = nil, pageSize: Int? = nil) throws -> (keys: [(key: String, size: Int64)], prefixes: [String]) {
+        var keys: [(String, Int64)] = []
+        var prefixes: [String] = []
+        var token: String?
+        repeat {
+            var query = [("list-type", "2"), ("prefix", prefix)]
+            if let delimiter { query.append(("delimiter", delimiter)) }
+            if let token { query.append(("continuation-token", token)) }
+            if let pageSize { query.append(("max-keys", String(pageSize))) }
+            let r = try send({ request(.get, path(bucket: bucket, key: nil, query: query)) }, describe: "list s3://\(bucket)/\(prefix)")
+            let page = XMLValues.listing(r.body)
+            keys += page.keys
+            prefixes += page.prefixes
+            token = page.truncated ? page.nextToken : nil
+        } while token != nil
+        return (keys, prefixes)
+    }
+
+    static func size(of file: String) throws -> Int64 {
+        let attrs = try FileManager.default.attributesOfItem(atPath: file)
+        return (attrs[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    final class ErrorBox: @unchecked Sendable {
+        var status: Int?
+        var body: [UInt8] = []
+    }
+}
+
+/// An S3 error reply: the HTTP status and S3's own `Code` and `Message`.
+public struct S3Error: Error, Sendable, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var message: String
+    public var request: String
+
+    static func from(_ r: HTTPResponse, describe: String) -> S3Error {
+        S3Error(status: r.status, code: XMLValues.first("Code", in: r.body) ?? "HTTP \(r.status)",
+                message: XMLValues.first("Message", in: r.body) ?? String(decoding: r.body.prefix(300), as: UTF8.self), request: describe)
+    }
+
+    public var description: String { "\(request): \(status) \(code): \(message)" }
+}
+
+/// A byte range of a file as a request body, opened afresh for every attempt.
+final class FileRangeSource: HTTPBodySource, @unchecked Sendable {
+    let handle: FileHandle
+    var remaining: Int64
+
+    init(path: String, offset: Int64, length: Int64) throws {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw RepositoryError(message: "\(path): cannot read") }
+        try h.seek(toOffset: UInt64(offset))
+        handle = h
+        remaining = length
+    }
+
+    deinit { try? handle.close() }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard remaining > 0 else { return 0 }
+        let want = Int(min(Int64(buffer.count), remaining))
+        guard let data = try handle.read(upToCount: want), !data.isEmpty else { throw RepositoryError(message: "file shrank during upload") }
+        data.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< data.count]).copyMemory(from: $0) }
+        remaining -= Int64(data.count)
+        return data.count
+    }
+}
+
+/// Just enough XML reading for S3 replies.
+public enum XMLValues {
+    public static func first(_ element: String, in body: [UInt8]) -> String? {
+        let text = String(decoding: body, as: UTF8.self)
+        guard let open = text.range(of: "<\(element)>"), let close = text.range(of: "</\(element)>", range: open.upperBound ..< text.endIndex) else { return nil }
+        return unescape(String(text[open.upperBound ..< close.lowerBound]))
+    }
+
+    static func all(_ element: String, in text: Substring) -> [Substring] {
+        var out: [Substring] = []
+        var rest = text[...]
+        while let open = rest.range(of: "<\(element)>"), let close = rest.range(of: "</\(element)>", range: open.upperBound ..< rest.endIndex) {
+            out.append(rest[open.upperBound ..< close.lowerBound])
+            rest = rest[close.upperBound...]
+        }
+        return out
+    }
+
+    public static func listing(_ body: [UInt8]) -> (keys: [(String, Int64)], prefixes: [String], truncated: Bool, nextToken: String?) {
+        let text = Substring(String(decoding: body, as: UTF8.self))
+        let keys = all("Contents", in: text).compactMap { c -> (String, Int64)? in
+            guard let key = all("Key", in: c).first else { return nil }
+            return (unescape(String(key)), Int64(all("Size", in: c).first ?? "0") ?? 0)
+        }
+        let prefixes = all("CommonPrefixes", in: text).compactMap { all("Prefix", in: $0).first.map { unescape(String($0)) } }
+        return (keys, prefixes, all("IsTruncated", in: text).first == "true", all("NextContinuationToken", in: text).first.map { unescape(String($0)) })
+    }
+
+    static func unescape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
+            .replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+    }
+}
