@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["DockerEngine", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Fixture", dependencies: ["Sandbox", "AuditChain", "DockerEngine", "CurlHTTP", logging],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Repository", dependencies: ["CurlHTTP", logging], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Repository", dependencies: ["CurlHTTP", logging, .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Backup", dependencies: ["Repository", "Sandbox", "DockerEngine", "CurlHTTP", logging,
                                                .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),

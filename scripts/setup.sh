@@ -36,6 +36,10 @@ if ! python3 -c 'import moto.server' >/dev/null 2>&1; then
   log "installing moto (S3-compatible test server) from PyPI"
   python3 -m pip install -q 'moto[server]'
 fi
+if ! command -v aws >/dev/null 2>&1; then
+  log "installing the aws CLI (S3 interoperability tests) from PyPI"
+  python3 -m pip install -q awscli
+fi
 
 [ "$packages_only" = yes ] && exit 0
 "$here/start-docker.sh" >/dev/null

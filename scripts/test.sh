@@ -15,8 +15,9 @@ moto_port=${ACP_TEST_MOTO_PORT:-5997}
 mkdir -p "$ACP_LOG_DIR"
 python3 -m moto.server -H 127.0.0.1 -p "$moto_port" > "$ACP_LOG_DIR/moto.log" 2>&1 &
 moto_pid=$!
+moto_auth_pid=
 cleanup() {
-  kill "$moto_pid" 2>/dev/null || true
+  kill "$moto_pid" ${moto_auth_pid:+"$moto_auth_pid"} 2>/dev/null || true
   wait "$moto_pid" 2>/dev/null || true
   if [ "$started_docker" = yes ]; then "$here/stop-docker.sh" || true; fi
 }
@@ -24,6 +25,9 @@ trap cleanup EXIT
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/" && break; sleep 0.1; done
 curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/" || die "moto did not start on 127.0.0.1:$moto_port (log: $ACP_LOG_DIR/moto.log)"
 export ACP_TEST_S3_ENDPOINT="http://127.0.0.1:$moto_port"
+# A second moto that verifies SigV4 signatures (IAM auth), for the signing tests.
+eval "$("$here/moto-auth.sh" "${ACP_TEST_MOTO_AUTH_PORT:-5995}")"
+moto_auth_pid=$ACP_TEST_S3_AUTH_PID
 "$here/build-images.sh"
 
 # Leftovers of runs killed before their cleanup (a stopped session, a crashed CI) are gc's job: expired ones only.

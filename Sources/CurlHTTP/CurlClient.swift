@@ -119,15 +119,8 @@ public final class CurlClient: Sendable {
         if let timeout = request.timeout { easy.set(CURLOPT_TIMEOUT_MS, Int(timeout.milliseconds)) }
 
         var headers = request.headers
-        if request.awsSigV4 == nil {
-            // libcurl sends `Expect: 100-continue` on uploads; servers that do not answer it stall each one.
-            headers.append(("Expect", ""))
-        } else {
-            // Not for signed requests: libcurl 7.88's SigV4 signs the empty `expect:` of a removal line, which is
-            // never sent, so the signature cannot match. Keep libcurl's own Expect (added after signing) and
-            // wait briefly for the interim reply.
-            easy.set(CURLOPT_EXPECT_100_TIMEOUT_MS, 150)
-        }
+        // libcurl sends `Expect: 100-continue` on uploads; servers that do not answer it stall each one.
+        headers.append(("Expect", ""))
         switch request.method {
         case .get: break
         case .head: easy.set(CURLOPT_NOBODY, 1)
@@ -165,10 +158,6 @@ public final class CurlClient: Sendable {
             }
         }
         easy.setHeaders(headers)
-        if let sig = request.awsSigV4 {
-            easy.set(CURLOPT_AWS_SIGV4, sig.provider)
-            easy.set(CURLOPT_USERPWD, sig.credentials)
-        }
 
         let user = Unmanaged.passUnretained(transfer).toOpaque()
         easy.set(CURLOPT_HEADERFUNCTION, callback: CurlTransfer.headerCallback)

@@ -28,8 +28,6 @@ public struct HTTPRequest: Sendable {
     /// A limit on the whole transfer. Leave `nil` for streams that may be quiet for long (wait, events,
     /// `logs?follow`, exec output): cancel those through task cancellation instead.
     public var timeout: Duration?
-    /// AWS Signature V4 signing (`aws:amz:<region>:<service>`) with `user:password` credentials; used by S3.
-    public var awsSigV4: (provider: String, credentials: String)?
 
     public init(
         _ method: HTTPMethod, _ path: String, headers: [(name: String, value: String)] = [],
@@ -40,6 +38,5 @@ public struct HTTPRequest: Sendable {
         self.headers = headers
         self.body = body
         self.timeout = timeout
-        self.awsSigV4 = nil
     }
 }

@@ -31,7 +31,9 @@ public final class S3Client: Sendable {
     public let endpoint: String
     public let region: String
     let http: CurlClient
-    let credentials: String
+    let signer: SigV4
+    /// The `Host` header as libcurl sends it (port included when not the scheme's default).
+    let hostHeader: String
     let logger: Logger
     public let multipartThreshold: Int64
     public let partSize: Int64
@@ -48,7 +50,11 @@ public final class S3Client: Sendable {
         let base = (endpoint?.isEmpty == false ? endpoint! : "https://s3.\(region).amazonaws.com")
         self.endpoint = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.region = region
-        self.credentials = "\(access):\(secret)"
+        self.signer = SigV4(accessKey: access, secretKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
+                            region: region)
+        let components = URLComponents(string: self.endpoint)
+        let defaultPort = components?.scheme == "https" ? 443 : 80
+        self.hostHeader = (components?.host ?? "localhost") + (components?.port.map { $0 == defaultPort ? "" : ":\($0)" } ?? "")
         self.logger = logger
         self.multipartThreshold = multipartThreshold
         self.partSize = max(5 << 20, partSize)
@@ -83,9 +89,10 @@ public final class S3Client: Sendable {
         return p
     }
 
+    /// A signed request (a fresh signature per attempt: signatures carry their time).
     func request(_ method: HTTPMethod, _ path: String, body: HTTPBody = .empty, headers: [(String, String)] = []) -> HTTPRequest {
-        var r = HTTPRequest(method, path, headers: headers + [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")], body: body)
-        r.awsSigV4 = ("aws:amz:\(region):s3", credentials)
+        let signed = signer.sign(method: method.rawValue, path: path, host: hostHeader, extraHeaders: headers.filter { $0.0.lowercased() == "range" })
+        var r = HTTPRequest(method, path, headers: headers + signed, body: body)
         r.timeout = .seconds(600)
         return r
     }
