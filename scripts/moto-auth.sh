@@ -7,6 +7,7 @@ log=${ACP_LOG_DIR:-/tmp}/moto-auth.log
 INITIAL_NO_AUTH_ACTION_COUNT=5 python3 -m moto.server -H 127.0.0.1 -p "$port" > "$log" 2>&1 &
 echo "export ACP_TEST_S3_AUTH_PID=$!"
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.1; done
+kill -0 "$!" 2>/dev/null || { echo "moto did not start on 127.0.0.1:$port" >&2; exit 1; }
 e="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=setup AWS_SECRET_ACCESS_KEY=setup AWS_DEFAULT_REGION=us-east-1
 aws --endpoint-url "$e" iam create-user --user-name acp-drill-test >/dev/null

@@ -11,7 +11,8 @@ cd "$root"
 started_docker=no
 [ "$("$here/start-docker.sh")" = started ] && started_docker=yes
 # A real S3-compatible server on loopback for the repository tests (moto, from PyPI).
-moto_port=${ACP_TEST_MOTO_PORT:-5997}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+moto_port=${ACP_TEST_MOTO_PORT:-$(free_port)}
 mkdir -p "$ACP_LOG_DIR"
 python3 -m moto.server -H 127.0.0.1 -p "$moto_port" > "$ACP_LOG_DIR/moto.log" 2>&1 &
 moto_pid=$!
@@ -26,7 +27,8 @@ for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/" 
 curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/" || die "moto did not start on 127.0.0.1:$moto_port (log: $ACP_LOG_DIR/moto.log)"
 export ACP_TEST_S3_ENDPOINT="http://127.0.0.1:$moto_port"
 # A second moto that verifies SigV4 signatures (IAM auth), for the signing tests.
-eval "$("$here/moto-auth.sh" "${ACP_TEST_MOTO_AUTH_PORT:-5995}")"
+auth_env=$("$here/moto-auth.sh" "${ACP_TEST_MOTO_AUTH_PORT:-$(free_port)}") || die "the signature-checking moto server did not start (log: $ACP_LOG_DIR/moto-auth.log)"
+eval "$auth_env"
 moto_auth_pid=$ACP_TEST_S3_AUTH_PID
 "$here/build-images.sh"
 

@@ -1,24 +1,26 @@
 import Synchronization
 
 /// A one-way flag a transfer polls, set from task cancellation on any thread. A running transfer registers
-/// a waker (`curl_multi_wakeup` of its multi handle) so that cancelling interrupts its poll at once instead
-/// of waiting for libcurl's next progress callback (about a second on a quiet stream).
+/// its multi handle so that cancelling interrupts its poll at once (`curl_multi_wakeup`) instead of waiting
+/// for libcurl's next progress callback (about a second on a quiet stream).
+///
+/// No closure is stored: a function value kept in generic storage was re-wrapped on every locked access,
+/// and a long transfer's chain of wrappers overflowed the stack when released.
 public final class CancellationFlag: Sendable {
-    private let state = Mutex<(cancelled: Bool, waker: (@Sendable () -> Void)?)>((false, nil))
+    private let cancelled = Atomic<Bool>(false)
+    private let waker = Mutex<MultiWaker?>(nil)
 
     public init() {}
 
     public func cancel() {
-        // The waker runs under the lock: `clearWaker` cannot return (and the handle be freed) meanwhile.
-        state.withLock { s in
-            s.cancelled = true
-            s.waker?()
-        }
+        cancelled.store(true, ordering: .sequentiallyConsistent)
+        // Under the lock: `clearWaker` cannot return (and the multi handle be freed) meanwhile.
+        waker.withLock { $0?.wake() }
     }
 
-    public var isCancelled: Bool { state.withLock { $0.cancelled } }
+    public var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
 
-    func setWaker(_ waker: @escaping @Sendable () -> Void) { state.withLock { $0.waker = waker } }
+    func setWaker(_ w: MultiWaker) { waker.withLock { $0 = w } }
 
-    func clearWaker() { state.withLock { $0.waker = nil } }
+    func clearWaker() { waker.withLock { $0 = nil } }
 }

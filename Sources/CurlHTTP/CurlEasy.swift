@@ -94,7 +94,7 @@ extension CurlEasy {
     func performInterruptibly(cancel: CancellationFlag) -> CURLcode {
         guard curl_multi_add_handle(multi, handle) == CURLM_OK else { return curl_easy_perform(handle) }
         let waker = MultiWaker(multi: multi)
-        cancel.setWaker { waker.wake() }
+        cancel.setWaker(waker)
         defer {
             cancel.clearWaker()
             curl_multi_remove_handle(multi, handle)

@@ -113,9 +113,16 @@ public final class DockerClient: Sendable {
             request.headers.append(("Content-Type", "application/json"))
         }
         let response: HTTPResponse
-        do { response = try await http.send(request, maxBodyBytes: maxBodyBytes) } catch let error as CurlError {
+        // A short call is never aborted half-way: the daemon may already have acted on it (a container
+        // created after the caller's teardown listed the project would leak). Cancellation is observed
+        // between calls; only streams (wait, logs, events, exec output) abort mid-flight.
+        let http = self.http
+        do {
+            response = try await Task.detached { try await http.send(request, maxBodyBytes: maxBodyBytes) }.value
+        } catch let error as CurlError {
             throw DockerError.transport(error)
         }
+        try Task.checkCancellation()
         guard accept.contains(response.status) else {
             throw DockerError.from(status: response.status, body: response.body, request: "\(method.rawValue) \(path)")
         }

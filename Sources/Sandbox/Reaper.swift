@@ -60,6 +60,14 @@ public enum Reaper {
         return byName.values.sorted { $0.name < $1.name }
     }
 
+    /// `gc` before a run: expired leftovers are removed, and a failure to remove one is logged, never a
+    /// reason to fail the run that called it.
+    public static func collectBeforeRun(client: DockerClient, logger: Logger) async {
+        do { try await gc(client: client, logger: logger) } catch {
+            logger.warning("gc of expired projects failed; continuing", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Removes expired projects (or, with `all`, every project of ours). A live project whose expiry lies
     /// ahead is never touched, so `gc` cannot race a run that is starting. With `dryRun` nothing is removed.
     /// - Returns: the projects removed (or that would be).

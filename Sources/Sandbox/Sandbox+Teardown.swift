@@ -17,6 +17,10 @@ extension Sandbox {
     /// list is filtered by `dev.acp-drill.project=<project>`, an exact label match.
     @discardableResult
     public static func teardown(project: String, client: DockerClient, logger: Logger) async throws -> TeardownReport {
+        try await teardownPass(project: project, client: client, logger: logger, sweep: true)
+    }
+
+    static func teardownPass(project: String, client: DockerClient, logger: Logger, sweep: Bool = false) async throws -> TeardownReport {
         precondition(!project.isEmpty)
         let filter = DockerFilters.label(SandboxProject.Label.project, project)
         var report = TeardownReport(project: project)
@@ -33,6 +37,13 @@ extension Sandbox {
                     group.addTask {
                         do { try await client.removeContainer(c.id, force: true, volumes: true); return true } catch let e as DockerError where e.isNotFound {
                             return false
+                        } catch let e as DockerError where e.isConflict && e.message.contains("already in progress") {
+                            // Another teardown (a parallel gc) is removing it: wait until it is gone.
+                            for _ in 0 ..< 100 {
+                                guard (try? await client.inspectContainer(c.id)) != nil else { return false }
+                                try await Task.sleep(for: .milliseconds(100))
+                            }
+                            throw e
                         }
                     }
                 }
@@ -77,6 +88,19 @@ extension Sandbox {
             }
         } catch { note(error, "volumes") }
 
+        // A last sweep: anything created while the passes above ran (an in-flight create of a cancelled
+        // provisioning) is removed too.
+        if sweep, firstError == nil {
+            let lateContainers = (try? await client.listContainers(filters: filter)) ?? []
+            let lateNetworks = (try? await client.listNetworks(filters: filter)) ?? []
+            if !lateContainers.isEmpty || !lateNetworks.isEmpty {
+                logger.debug("teardown found late resources; sweeping again", metadata: ["sandbox.project": "\(project)"])
+                let again = try await teardownPass(project: project, client: client, logger: logger)
+                report.containers += again.containers
+                report.networks += again.networks
+                report.volumes += again.volumes
+            }
+        }
         if let firstError {
             throw SandboxError(code: .teardown, message: "teardown of \(project) was incomplete: \(firstError)", underlying: firstError)
         }

@@ -10,7 +10,9 @@ import Testing
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ACP_TEST_S3_AUTH_ENDPOINT"] != nil || s3Required, "needs ACP_TEST_S3_AUTH_ENDPOINT"))
 struct S3SignatureTests {
     @Test("signed PUT, multipart, GET, list pass verification; a wrong secret is refused")
-    func signatures() throws {
+    func signatures() async throws { try await offPool { try signaturesBlocking() } }
+
+    func signaturesBlocking() throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["ACP_TEST_S3_AUTH_ENDPOINT"], let access = env["ACP_TEST_S3_AUTH_KEY"], let secret = env["ACP_TEST_S3_AUTH_SECRET"] else {
             Issue.record("ACP_TEST_S3_AUTH_ENDPOINT/KEY/SECRET are not set (scripts/test.sh sets them)")

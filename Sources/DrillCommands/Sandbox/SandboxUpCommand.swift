@@ -62,7 +62,7 @@ struct SandboxUpCommand: AsyncParsableCommand {
         let logger = engine.logger
         let options = stack.sandboxOptions
         let output = try await interruptible {
-            try await Reaper.gc(client: client, logger: logger)
+            await Reaper.collectBeforeRun(client: client, logger: logger)
             let project = SandboxProject.new(kind: .env, ttl: ttl)
             let progress: ProgressHandler = { printError("  \($0)") }
             printError("starting \(project.name)")
