@@ -172,14 +172,14 @@ public final class CurlClient: Sendable {
     }
 }
 
-/// An in-memory body served through the read callback (PUT of a small payload).
-final class BytesBodySource: HTTPBodySource {
+/// An in-memory body served through the read callback (a PUT of a small payload, stdin for an exec).
+public final class BytesBodySource: HTTPBodySource {
     private let bytes: [UInt8]
     private let offset = Mutex(0)
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         offset.withLock { offset in
             let n = min(buffer.count, bytes.count - offset)
             guard n > 0 else { return 0 }

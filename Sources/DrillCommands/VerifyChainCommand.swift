@@ -43,10 +43,7 @@ struct VerifyChainCommand: AsyncParsableCommand {
                                     password: pg.postgresPassword ?? "", database: database)
         } else {
             let inspect = try await client.inspectContainer(container!)
-            let env = Dictionary((inspect.config?.env ?? []).map { line -> (String, String) in
-                let p = line.split(separator: "=", maxSplits: 1).map(String.init)
-                return (p[0], p.count > 1 ? p[1] : "")
-            }, uniquingKeysWith: { _, b in b })
+            let env = inspect.config?.environment ?? [:]
             target = PostgresTarget(containerID: inspect.id, user: env["POSTGRES_USER"] ?? "postgres",
                                     password: env["POSTGRES_PASSWORD"] ?? "", database: database)
         }

@@ -62,10 +62,7 @@ public final class Sandbox: Sendable {
         for c in containers.sorted(by: { ($0.created ?? 0) < ($1.created ?? 0) }) {
             let inspect = try await client.inspectContainer(c.id)
             let l = c.labels ?? [:]
-            let env = Dictionary((inspect.config?.env ?? []).map { line -> (String, String) in
-                let p = line.split(separator: "=", maxSplits: 1).map(String.init)
-                return (p[0], p.count > 1 ? p[1] : "")
-            }, uniquingKeysWith: { _, b in b })
+            let env = inspect.config?.environment ?? [:]
             let role = ServiceRole(rawValue: l[SandboxProject.Label.role] ?? "") ?? .app
             sandbox.record(Service(
                 name: l[SandboxProject.Label.service] ?? c.name, role: role, image: c.image ?? "", containerID: c.id,

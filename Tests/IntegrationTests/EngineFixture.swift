@@ -76,22 +76,8 @@ final class Collector: Sendable {
     func text(_ stream: StdioStream) -> String { String(decoding: data.withLock { $0[stream] ?? [] }, as: UTF8.self) }
 }
 
-/// A request body from memory, in chunks (stands in for a dump streamed into psql).
-final class MemorySource: HTTPBodySource {
-    private let bytes: [UInt8]
-    private let offset = Mutex(0)
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        offset.withLock { offset in
-            let n = min(buffer.count, bytes.count - offset)
-            if n > 0 {
-                bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset ..< offset + n])) }
-            }
-            offset += n
-            return n
-        }
-    }
-}
+/// A request body from memory (stands in for a dump streamed into psql).
+typealias MemorySource = BytesBodySource
 
 /// A host process fed incrementally (e.g. `sha256sum` of a stream read back from the daemon).
 final class HostPipe: Sendable {

@@ -95,15 +95,7 @@ struct SandboxLifecycleTests {
         let client = try await EngineFixture.connect()
         let project = testProject()
         try await Sandbox.withSandbox(StackSpec.defaultStack(), project: project, client: client, logger: quietLogger) { _ in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["docker-compose", "-p", project.name, "-f", repoRoot.appendingPathComponent("compose/drill.yml").path, "ps"]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let text = try await run(["docker-compose", "-p", project.name, "-f", repoRoot.appendingPathComponent("compose/drill.yml").path, "ps"])
             #expect(text.contains("\(project.name)-postgres-1"))
             #expect(text.contains("\(project.name)-redis-1"))
         }

@@ -22,6 +22,14 @@ public struct ContainerInspect: Codable, Sendable {
             case image = "Image", env = "Env", labels = "Labels", tty = "Tty", user = "User", cmd = "Cmd"
             case entrypoint = "Entrypoint"
         }
+
+        /// `env` as a dictionary (the last value wins, as in the container).
+        public var environment: [String: String] {
+            Dictionary((env ?? []).map { line -> (String, String) in
+                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "")
+            }, uniquingKeysWith: { _, last in last })
+        }
     }
 
     enum CodingKeys: String, CodingKey {
