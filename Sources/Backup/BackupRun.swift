@@ -29,7 +29,7 @@ public struct BackupRun: Sendable {
         lines.append("source: \(config.user)@\(config.host):\(config.port) (password from PGPASSWORD)")
         lines.append("encryption: \(config.encryption.kind) to recipient \(Self.fingerprint(config.encryption.recipient))")
         for db in config.databases {
-            lines.append("  pg_dump --format=custom \(db) | \(config.encryption.kind) → \(timestamp)/\(db).dump.\(config.encryption.fileExtension)")
+            lines.append("  pg_dump --format=custom --compress=\(config.compressLevel) \(db) | \(config.encryption.kind) → \(timestamp)/\(db).dump.\(config.encryption.fileExtension)")
         }
         lines.append("  transparency_roots snapshot → transparency_roots/\(timestamp).jsonl.\(config.encryption.fileExtension)")
         lines.append("  manifest → \(timestamp)/manifest.json (written last)")
@@ -131,7 +131,7 @@ public struct BackupRun: Sendable {
             progress?("dumping \(db)")
             do {
                 let object = try await onThread {
-                    let object = try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--no-password", "--dbname", db], environment: env), encrypt],
+                    let object = try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--compress=\(config.compressLevel)", "--no-password", "--dbname", db], environment: env), encrypt],
                                                  to: repo, key: key, database: db, kind: "dump")
                     try store.publish(key)
                     return object
@@ -166,11 +166,12 @@ public struct BackupRun: Sendable {
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }) ?? "unknown"
-        let manifest = Manifest(
+        var manifest = Manifest(
             timestamp: timestamp, createdAt: ISO8601DateFormatter().string(from: Date()), toolVersion: Self.toolVersion,
             pgDumpVersion: ProcessPipeline.version("pg_dump"), serverVersion: server, encryption: config.encryption.kind,
             recipientFingerprint: Self.fingerprint(config.encryption.recipient), databases: config.databases,
             objects: objects, failures: failures)
+        manifest.compressLevel = config.compressLevel
         let manifestKey = "\(timestamp)/manifest.json"
         try repo.put(manifestKey, data: try manifest.encoded())
         try await onThread { try store.publish(manifestKey) }

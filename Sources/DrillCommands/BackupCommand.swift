@@ -18,6 +18,7 @@ struct BackupCommand: AsyncParsableCommand {
               POSTGRES_HOST/PORT/USER    default acp_postgres / 5432 / postgres
               PGPASSWORD                 required; reaches pg_dump through its environment only
               DATABASES                  default: the platform's eleven (or --databases-from pgbouncer.ini)
+              ACP_BACKUP_COMPRESS        pg_dump's zlib level 0-9 (default 1: compression is the bottleneck)
             Each dump streams pg_dump | age through a SHA-256 into the repository: no plaintext on disk, bounded
             memory. A database that fails is recorded in the manifest and the others are still backed up.
             Exit codes: 0 every step succeeded, 1 some database failed, 2 configuration (the missing variable or tool is named).

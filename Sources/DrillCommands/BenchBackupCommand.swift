@@ -20,6 +20,8 @@ struct BenchBackupCommand: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @Option(help: "Size of the benchmark database in MB (at least 1024 for the RSS figure the issue asks).") var sizeMb = 1024
+    @Option(help: ArgumentHelp("Also compare against `pg_dump | age | aws s3 cp` into this S3-compatible endpoint (AWS_* credentials from the environment).", valueName: "url"))
+    var s3Endpoint: String?
 
     func run() async throws {
         let client = try await engine.connect()
@@ -58,11 +60,37 @@ struct BenchBackupCommand: AsyncParsableCommand {
                 _ = try shell("pg_dump -Fc -h \(host) -U postgres -d benchdb | age -r '\(recipient)' > '\(dir)/shell.dump.age'",
                               passEnv: ["PGPASSWORD": password])
             }
+            var s3Figures: (ours: Double, shell: Double)?
+            if let endpoint = s3Endpoint {
+                let bucket = "acp-bench-\(getpid())"
+                let s3 = try S3Client(endpoint: endpoint, environment: ProcessInfo.processInfo.environment, logger: logger)
+                try s3.createBucket(bucket)
+                var s3Config = try BackupConfig.from(
+                    environment: ProcessInfo.processInfo.environment.merging(["ACP_BACKUP_AGE_RECIPIENT": recipient, "PGPASSWORD": password, "POSTGRES_HOST": host,
+                                  "DATABASES": "benchdb", "ACP_BACKUP_S3_BUCKET": "s3://\(bucket)/ours", "ACP_BACKUP_S3_ENDPOINT": endpoint]) { $1 },
+                    repo: nil, databasesFrom: nil, dryRun: false)
+                s3Config.databases = ["benchdb"]
+                let s3Store = try BackupRun.Store(config: s3Config, logger: logger)
+                defer { s3Store.cleanup() }
+                let oursS3 = try await timed { _ = try await BackupRun(config: s3Config, logger: logger).run(store: s3Store) }
+                let shellS3 = try timedSync {
+                    _ = try shell("pg_dump -Fc -h \(host) -U postgres -d benchdb | age -r '\(recipient)' | aws --endpoint-url '\(endpoint)' s3 cp - 's3://\(bucket)/shell/benchdb.dump.age'",
+                                  passEnv: ["PGPASSWORD": password])
+                }
+                s3Figures = (oursS3, shellS3)
+            }
             let mb = bytes / 1e6
+            let shellBytes = Double((try? FileManager.default.attributesOfItem(atPath: "\(dir)/shell.dump.age"))?[.size] as? NSNumber ?? 0)
+            let oursBytes = Double(directorySize("\(dir)/ours", suffix: ".dump.age"))
             print(String(format: "database: %.0f MB", mb))
             print(String(format: "acp-drill backup: %.1f s, %.1f MB/s", ours, mb / ours))
             print(String(format: "shell pg_dump | age > file: %.1f s, %.1f MB/s", baseline, mb / baseline))
             print(String(format: "throughput ratio: %.2f× the shell pipeline (goal ≥ 1.0×)", baseline / ours))
+            print(String(format: "encrypted dump: ours %.0f MB (pg_dump --compress=%d), shell %.0f MB (default level 6)", oursBytes / 1e6, config.compressLevel, shellBytes / 1e6))
+            if let f = s3Figures {
+                print(String(format: "to S3: acp-drill %.1f s (%.1f MB/s), pg_dump | age | aws s3 cp %.1f s (%.1f MB/s) — %.2f× (goal ≥ 1.0×)",
+                             f.ours, mb / f.ours, f.shell, mb / f.shell, f.shell / f.ours))
+            }
             print(String(format: "peak RSS of acp-drill: %.1f MiB (%.1f MiB before the backup; goal < 64 MiB)", rssAfter, rssBefore))
         }
     }
@@ -82,4 +110,15 @@ struct BenchBackupCommand: AsyncParsableCommand {
         guard p.terminationStatus == 0 else { throw ValidationError("a benchmark step failed (exit \(p.terminationStatus))") }
         return text
     }
+}
+
+/// Total size of the files under `dir` whose names end with `suffix`.
+func directorySize(_ dir: String, suffix: String) -> Int64 {
+    guard let e = FileManager.default.enumerator(atPath: dir) else { return 0 }
+    var total: Int64 = 0
+    while let name = e.nextObject() as? String {
+        guard name.hasSuffix(suffix), let size = (try? FileManager.default.attributesOfItem(atPath: "\(dir)/\(name)"))?[.size] as? NSNumber else { continue }
+        total += size.int64Value
+    }
+    return total
 }

@@ -42,6 +42,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var toolVersion: String
     public var pgDumpVersion: String
     public var serverVersion: String
+    /// pg_dump's compression level (absent in sets written before it was recorded).
+    public var compressLevel: Int?
     /// `age` or `gpg`.
     public var encryption: String
     /// SHA-256 (first 16 hex digits) of the recipient: which key can open the set, without naming it.
