@@ -174,21 +174,12 @@ public final class CurlClient: Sendable {
 
 /// An in-memory body served through the read callback (a PUT of a small payload, stdin for an exec).
 public final class BytesBodySource: HTTPBodySource {
-    private let bytes: [UInt8]
-    private let offset = Mutex(0)
+    private let staged: Mutex<StagedBytes>
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ bytes: [UInt8]) { staged = Mutex(StagedBytes(bytes)) }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        offset.withLock { offset in
-            let n = min(buffer.count, bytes.count - offset)
-            guard n > 0 else { return 0 }
-            bytes.withUnsafeBytes { src in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset ..< offset + n]))
-            }
-            offset += n
-            return n
-        }
+        staged.withLock { $0.copy(into: buffer, at: 0) }
     }
 }
 

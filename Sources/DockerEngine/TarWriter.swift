@@ -145,8 +145,7 @@ public final class TarStream: HTTPBodySource {
     private struct State {
         var index = 0
         /// Bytes ready to hand out (a header, padding, in-memory content, the trailer).
-        var staged: [UInt8] = []
-        var stagedOffset = 0
+        var staged = StagedBytes()
         var fd: Int32 = -1
         var fileRemaining: Int64 = 0
         var pendingPadding = 0
@@ -190,14 +189,8 @@ public final class TarStream: HTTPBodySource {
         try state.withLock { s in
             var written = 0
             while written < buffer.count {
-                if s.stagedOffset < s.staged.count {
-                    let n = min(buffer.count - written, s.staged.count - s.stagedOffset)
-                    s.staged.withUnsafeBytes { src in
-                        UnsafeMutableRawBufferPointer(rebasing: buffer[written ..< written + n])
-                            .copyMemory(from: UnsafeRawBufferPointer(rebasing: src[s.stagedOffset ..< s.stagedOffset + n]))
-                    }
-                    s.stagedOffset += n
-                    written += n
+                if !s.staged.isDrained {
+                    written += s.staged.copy(into: buffer, at: written)
                     continue
                 }
                 if s.fileRemaining > 0 {
@@ -210,15 +203,13 @@ public final class TarStream: HTTPBodySource {
                     if s.fileRemaining == 0 {
                         close(s.fd)
                         s.fd = -1
-                        s.staged = [UInt8](repeating: 0, count: s.pendingPadding)
-                        s.stagedOffset = 0
+                        s.staged.stage([UInt8](repeating: 0, count: s.pendingPadding))
                     }
                     continue
                 }
                 if s.finished { break }
                 guard s.index < planned.count else {
-                    s.staged = [UInt8](repeating: 0, count: 2 * TarFormat.blockSize)
-                    s.stagedOffset = 0
+                    s.staged.stage([UInt8](repeating: 0, count: 2 * TarFormat.blockSize))
                     s.finished = true
                     continue
                 }
@@ -227,8 +218,7 @@ public final class TarStream: HTTPBodySource {
                 let padding = TarFormat.padding(next.size)
                 switch next.entry.content {
                 case .file(let path):
-                    s.staged = next.header
-                    s.stagedOffset = 0
+                    s.staged.stage(next.header)
                     if next.size > 0 {
                         let fd = open(path, O_RDONLY | O_CLOEXEC)
                         if fd < 0 { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
@@ -237,11 +227,9 @@ public final class TarStream: HTTPBodySource {
                         s.pendingPadding = padding
                     }
                 case .bytes(let bytes):
-                    s.staged = next.header + bytes + [UInt8](repeating: 0, count: padding)
-                    s.stagedOffset = 0
+                    s.staged.stage(next.header + bytes + [UInt8](repeating: 0, count: padding))
                 case .directory, .symlink:
-                    s.staged = next.header
-                    s.stagedOffset = 0
+                    s.staged.stage(next.header)
                 }
             }
             return written

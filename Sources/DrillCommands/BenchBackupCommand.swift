@@ -80,7 +80,7 @@ struct BenchBackupCommand: AsyncParsableCommand {
                 s3Figures = (oursS3, shellS3)
             }
             let mb = bytes / 1e6
-            let shellBytes = Double((try? FileManager.default.attributesOfItem(atPath: "\(dir)/shell.dump.age"))?[.size] as? NSNumber ?? 0)
+            let shellBytes = ((try? FileManager.default.attributesOfItem(atPath: "\(dir)/shell.dump.age"))?[.size] as? NSNumber)?.doubleValue ?? 0
             let oursBytes = Double(directorySize("\(dir)/ours", suffix: ".dump.age"))
             print(String(format: "database: %.0f MB", mb))
             print(String(format: "acp-drill backup: %.1f s, %.1f MB/s", ours, mb / ours))

@@ -16,8 +16,7 @@ public final class SQLStream: HTTPBodySource {
     private struct State {
         var parts: [Part]
         var rowIndex = 0
-        var pending: [UInt8] = []
-        var offset = 0
+        var staged = StagedBytes()
     }
 
     private let state: Mutex<State>
@@ -28,29 +27,24 @@ public final class SQLStream: HTTPBodySource {
         state.withLock { s in
             var written = 0
             while written < buffer.count {
-                if s.offset < s.pending.count {
-                    let n = min(buffer.count - written, s.pending.count - s.offset)
-                    s.pending.withUnsafeBytes { src in
-                        UnsafeMutableRawBufferPointer(rebasing: buffer[written ..< written + n])
-                            .copyMemory(from: UnsafeRawBufferPointer(rebasing: src[s.offset ..< s.offset + n]))
-                    }
-                    s.offset += n
-                    written += n
+                if !s.staged.isDrained {
+                    written += s.staged.copy(into: buffer, at: written)
                     continue
                 }
                 guard let part = s.parts.popLast() else { break }
-                s.pending.removeAll(keepingCapacity: true)
-                s.offset = 0
                 switch part {
                 case .text(let text):
-                    s.pending.append(contentsOf: text.utf8)
+                    s.staged.stage(Array(text.utf8))
                 case .rows(let count, let line):
                     // Up to 64 KiB of lines at a time; the rest goes back on the stack.
-                    while s.rowIndex < count, s.pending.count < 65536 {
-                        s.pending.append(contentsOf: line(s.rowIndex).utf8)
-                        s.pending.append(10)
+                    var chunk: [UInt8] = []
+                    chunk.reserveCapacity(70_000)
+                    while s.rowIndex < count, chunk.count < 65536 {
+                        chunk.append(contentsOf: line(s.rowIndex).utf8)
+                        chunk.append(10)
                         s.rowIndex += 1
                     }
+                    s.staged.stage(chunk)
                     if s.rowIndex < count { s.parts.append(part) } else { s.rowIndex = 0 }
                 case .deferred(let make):
                     s.parts.append(contentsOf: make().reversed())
