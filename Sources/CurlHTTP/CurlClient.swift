@@ -70,8 +70,8 @@ public final class CurlClient: Sendable {
         return HTTPResponse(head: head, body: body)
     }
 
-    /// `perform` for code already on a thread of its own: blocks that thread.
-    public func performBlockingPublic(
+    /// `perform` for code already on a thread of its own (a process pipeline, an S3 download): blocks that thread.
+    public func streamBlocking(
         _ request: HTTPRequest, onBody: @escaping (UnsafeRawBufferPointer) throws -> Void,
         onHead: @escaping (HTTPResponseHead) throws -> Void = { _ in }
     ) throws -> HTTPResponseHead {

@@ -3,6 +3,7 @@ import Backup
 import DockerEngine
 import Foundation
 import Repository
+import Sandbox
 
 /// `acp-drill backup`: the nightly backup of the runbook.
 struct BackupCommand: AsyncParsableCommand {
@@ -56,7 +57,9 @@ struct BackupCommand: AsyncParsableCommand {
                 printError("error: ACP_BACKUP_AGE_IDENTITY (the age identity file) must be set for the throw-away verify, or pass --no-verify")
                 throw DrillExit.configuration
             }
-            client = try await engine.connect()
+            let connected = try await engine.connect()
+            await Reaper.collectBeforeRun(client: connected, logger: logger)
+            client = connected
         }
         let store: BackupRun.Store
         do { store = try BackupRun.Store(config: config, logger: logger) } catch {

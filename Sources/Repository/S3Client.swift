@@ -188,7 +188,7 @@ public final class S3Client: Sendable {
             req.timeout = nil
             let failure = ErrorBox()
             do {
-                let head = try http.performBlockingPublic(req) { chunk in
+                let head = try http.streamBlocking(req) { chunk in
                     if failure.status == nil { try out.write(contentsOf: Data(chunk)); written += Int64(chunk.count) } else { failure.body += chunk }
                 } onHead: { head in
                     if !(200 ..< 300).contains(head.status) { failure.status = head.status }
