@@ -85,8 +85,10 @@ public enum UTCTime {
 
     /// Parses PostgreSQL's `timestamptz` output in UTC (`2026-05-16 10:00:00.123456+00`, fraction optional)
     /// or the canonical form.
-    public static func parse(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
+    public static func parse(_ text: String) -> Int64? { parse(bytes: Array(text.utf8)) }
+
+    /// `parse` over raw bytes (a COPY field), without building a String.
+    public static func parse(bytes b: [UInt8]) -> Int64? {
         guard b.count >= 19 else { return nil }
         func num(_ r: Range<Int>) -> Int64? {
             var v: Int64 = 0

@@ -43,19 +43,36 @@ public enum ChainHash {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func bytes(hex: String) -> [UInt8]? {
-        var text = Substring(hex)
-        if text.hasPrefix("\\x") { text = text.dropFirst(2) }
-        guard text.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(text.count / 2)
-        var i = text.startIndex
-        while i < text.endIndex {
-            let j = text.index(i, offsetBy: 2)
-            guard let b = UInt8(text[i ..< j], radix: 16) else { return nil }
-            out.append(b)
-            i = j
+    /// Decodes hex digits straight from bytes (a COPY field), without building a String: the verifier
+    /// decodes two 64-digit hashes per row. An optional `\\x` prefix (PostgreSQL's bytea text) is skipped.
+    /// Concrete, not generic, so that callers in other modules run the specialised loop.
+    public static func bytes(hexBytes input: ArraySlice<UInt8>) -> [UInt8]? {
+        var start = input.startIndex
+        if input.count >= 2, input[start] == 92, input[start + 1] == 120 { start += 2 }
+        let count = input.endIndex - start
+        guard count % 2 == 0 else { return nil }
+        var valid = true
+        let out = [UInt8](unsafeUninitializedCapacity: count / 2) { buffer, initialized in
+            var i = start
+            while i < input.endIndex {
+                let hi = nibble(input[i]), lo = nibble(input[i + 1])
+                if hi > 15 || lo > 15 { valid = false; break }
+                buffer[initialized] = hi << 4 | lo
+                initialized += 1
+                i += 2
+            }
         }
-        return out
+        return valid ? out : nil
+    }
+
+    public static func bytes(hex: String) -> [UInt8]? { bytes(hexBytes: ArraySlice(hex.utf8)) }
+
+    private static func nibble(_ c: UInt8) -> UInt8 {
+        switch c {
+        case 48 ... 57: return c - 48
+        case 97 ... 102: return c - 87
+        case 65 ... 70: return c - 55
+        default: return 255
+        }
     }
 }

@@ -41,13 +41,34 @@ public enum ChainCheck {
         try await target.copyOut(rowsQuery, client: client) { line in
             let f = splitTabs(line)
             guard f.count == 9 else { throw QueryError(database: target.database, message: "unexpected audit_logs line with \(f.count) fields") }
+            // id, time and the hex digests are never escaped by COPY: they are parsed from the bytes directly.
             let row = AuditRow(
-                id: Int64(copyUnescape(f[0]) ?? "") ?? -1, tenantID: copyUnescape(f[1]) ?? "",
-                occurredAt: UTCTime.parse(copyUnescape(f[2]) ?? "") ?? 0, actor: copyUnescape(f[3]) ?? "",
+                id: parseInt64(f[0]) ?? -1, tenantID: copyUnescape(f[1]) ?? "",
+                occurredAt: UTCTime.parse(bytes: Array(f[2])) ?? 0, actor: copyUnescape(f[3]) ?? "",
                 action: copyUnescape(f[4]) ?? "", resource: copyUnescape(f[5]) ?? "", payload: copyUnescape(f[6]) ?? "",
-                prevHash: ChainHash.bytes(hex: copyUnescape(f[7]) ?? "") ?? [], rowHash: ChainHash.bytes(hex: copyUnescape(f[8]) ?? "") ?? [])
+                prevHash: ChainHash.bytes(hexBytes: f[7]) ?? [], rowHash: ChainHash.bytes(hexBytes: f[8]) ?? [])
             verifier.withLock { $0.add(row) }
         }
         return verifier.withLock { $0.finish() }
     }
+}
+
+/// A decimal integer from bytes; nil for anything else.
+func parseInt64(_ bytes: ArraySlice<UInt8>) -> Int64? {
+    guard !bytes.isEmpty else { return nil }
+    var value: Int64 = 0
+    var negative = false
+    var i = bytes.startIndex
+    if bytes[i] == 45 { negative = true; i += 1 }
+    guard i < bytes.endIndex else { return nil }
+    while i < bytes.endIndex {
+        let b = bytes[i]
+        guard b >= 48, b <= 57 else { return nil }
+        let (m, o1) = value.multipliedReportingOverflow(by: 10)
+        let (a, o2) = m.addingReportingOverflow(Int64(b - 48))
+        guard !o1, !o2 else { return nil }
+        value = a
+        i += 1
+    }
+    return negative ? -value : value
 }

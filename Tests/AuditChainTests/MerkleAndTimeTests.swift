@@ -88,5 +88,12 @@ func hex(_ b: [UInt8]) -> String { ChainHash.hex(b) }
         #expect(ChainHash.bytes(hex: "\\x00ff10") == [0, 255, 16])
         #expect(ChainHash.bytes(hex: "0g") == nil)
         #expect(ChainHash.hex([0xde, 0xad]) == "dead")
+        let table: [(String, [UInt8]?)] = [("", []), ("00ff10", [0, 255, 16]), ("\\xDEADbeef", [0xde, 0xad, 0xbe, 0xef]),
+                                             ("0g", nil), ("abc", nil), ("\\x", []), ("zz", nil)]
+        for (text, expected) in table {
+            #expect(ChainHash.bytes(hexBytes: ArraySlice(text.utf8)) == expected, "\(text)")
+            #expect(ChainHash.bytes(hex: text) == expected, "\(text)")
+        }
+        #expect(UTCTime.parse(bytes: Array("2026-05-16 10:00:00.5+00".utf8)) == 1_778_925_600_500_000)
     }
 }
