@@ -95,20 +95,10 @@ struct BenchBackupCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs a shell line; the password reaches the child only through its environment.
+    /// Runs a shell line (a pipeline); the password reaches the children only through their environment.
     @discardableResult
     func shell(_ line: String, passEnv: [String: String] = [:]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-o", "pipefail", "-c", line]
-        p.environment = ProcessInfo.processInfo.environment.merging(passEnv) { $1 }
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw ValidationError("a benchmark step failed (exit \(p.terminationStatus))") }
-        return text
+        try runProgram(["bash", "-o", "pipefail", "-c", line], environment: passEnv)
     }
 }
 

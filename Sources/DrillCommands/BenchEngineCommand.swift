@@ -65,18 +65,7 @@ struct BenchEngineCommand: AsyncParsableCommand {
         try await client.removeContainer(id)
     }
 
-    func runCLI(_ args: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [docker] + args
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("docker \(args.joined(separator: " ")) exited \(process.terminationStatus)")
-        }
-    }
+    func runCLI(_ args: [String]) throws { try runProgram([docker] + args) }
 }
 
 /// Writes `bytes` of a non-repeating pattern (so no layer can shortcut zeros).

@@ -81,18 +81,8 @@ struct BenchSandboxCommand: AsyncParsableCommand {
     }
 
     func sh(_ args: [String], expect: String? = nil) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, expect.map({ text.contains($0) }) ?? true else {
-            throw ValidationError("\(args.prefix(3).joined(separator: " ")) … failed (\(p.terminationStatus))")
-        }
+        let output = try runProgram(args)
+        if let expect, !output.contains(expect) { throw ValidationError("\(args.prefix(3).joined(separator: " ")) …: no \(expect)") }
     }
 
     func waitUntil(_ probe: () throws -> Void) throws {
