@@ -1,4 +1,5 @@
 import DockerEngine
+import CurlHTTP
 import Foundation
 import Logging
 import Sandbox
@@ -35,16 +36,22 @@ func resourcesByName(_ project: String, _ client: DockerClient) async throws -> 
     return containers.count + networks.count
 }
 
-/// Runs the acp-drill binary; returns (exit code, stdout, stderr).
+/// Runs the acp-drill binary with `environment` added to ours (the backup variables of the caller's own
+/// environment removed, so that they cannot change a test); returns (exit code, stdout, stderr). With
+/// `until` and `signal`, the process gets `signal` once its stderr so far satisfies `until`.
 @discardableResult
-func runCLI(_ args: [String], until: (@Sendable (String) -> Bool)? = nil, signal: Int32? = nil) async throws -> (Int32, String, String) {
-    try await offPool { try runCLIBlocking(args, until: until, signal: signal) }
+func runCLI(_ args: [String], environment: [String: String] = [:], until: (@Sendable (String) -> Bool)? = nil,
+            signal: Int32? = nil) async throws -> (Int32, String, String) {
+    try await BlockingExecutor.run("test") { try runCLIBlocking(args, environment: environment, until: until, signal: signal) }
 }
 
-func runCLIBlocking(_ args: [String], until: (@Sendable (String) -> Bool)?, signal: Int32?) throws -> (Int32, String, String) {
+func runCLIBlocking(_ args: [String], environment: [String: String], until: (@Sendable (String) -> Bool)?, signal: Int32?) throws -> (Int32, String, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: acpDrillBinary)
     process.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    for key in ["ACP_BACKUP_AGE_RECIPIENT", "ACP_BACKUP_GPG_RECIPIENT", "ACP_BACKUP_AGE_IDENTITY", "ACP_BACKUP_S3_BUCKET", "DATABASES"] { env[key] = nil }
+    process.environment = env.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -71,7 +78,7 @@ func runCLIBlocking(_ args: [String], until: (@Sendable (String) -> Bool)?, sign
 
 /// Runs a host program and returns its standard output (throws on a non-zero exit).
 func run(_ args: [String]) async throws -> String {
-    try await offPool { try runBlocking(args) }
+    try await BlockingExecutor.run("test") { try runBlocking(args) }
 }
 
 func runBlocking(_ args: [String]) throws -> String {

@@ -160,24 +160,8 @@ extension SandboxIsolationTests {
 
 /// Runs acp-drill with extra environment; returns (exit code, stdout + stderr).
 func runCLI(_ args: [String], environment: [String: String]) async throws -> (Int32, String) {
-    try await offPool { try runCLIBlocking(args, environment: environment) }
-}
-
-func runCLIBlocking(_ args: [String], environment: [String: String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: acpDrillBinary)
-    process.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    for key in ["ACP_BACKUP_AGE_RECIPIENT", "ACP_BACKUP_GPG_RECIPIENT", "ACP_BACKUP_AGE_IDENTITY", "ACP_BACKUP_S3_BUCKET", "DATABASES"] { env[key] = nil }
-    process.environment = env.merging(environment) { $1 }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, text)
+    let (code, out, err) = try await runCLI(args, environment: environment, until: nil, signal: nil)
+    return (code, out + err)
 }
 
 extension SandboxIsolationTests {
