@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Repository"], swiftSettings: strict),
-        .testTarget(name: "RepositoryTests", dependencies: ["Repository", logging], swiftSettings: strict),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "CurlHTTP", logging], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", "DrillCommands"],

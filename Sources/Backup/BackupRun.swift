@@ -1,4 +1,5 @@
 public import Foundation
+import CurlHTTP
 public import Logging
 public import Repository
 import Crypto
@@ -130,7 +131,7 @@ public struct BackupRun: Sendable {
             let key = "\(timestamp)/\(db).dump.\(ext)"
             progress?("dumping \(db)")
             do {
-                let object = try await onThread {
+                let object = try await BlockingExecutor.run("backup") {
                     let object = try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--compress=\(config.compressLevel)", "--no-password", "--dbname", db], environment: env), encrypt],
                                                  to: repo, key: key, database: db, kind: "dump")
                     try store.publish(key)
@@ -148,7 +149,7 @@ public struct BackupRun: Sendable {
             progress?("transparency_roots snapshot")
             do {
                 let sql = "COPY (SELECT row_to_json(r) FROM (SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex') AS root_hash, key_id, encode(signature, 'hex') AS signature, signed_at FROM transparency_roots ORDER BY day) r) TO STDOUT"
-                let object = try await onThread {
+                let object = try await BlockingExecutor.run("backup") {
                     let object = try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
                                                  to: repo, key: key, database: nil, kind: "transparency_roots")
                     try store.publish(key)
@@ -159,7 +160,7 @@ public struct BackupRun: Sendable {
                 failures.append(Manifest.Failure(database: "acp_audit", step: "transparency_roots snapshot", message: "\(error)"))
             }
         }
-        let server = (try? await onThread { () -> String in
+        let server = (try? await BlockingExecutor.run("backup") { () -> String in
             var text = ""
             try ProcessPipeline.run([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-At", "--no-password", "--dbname", "postgres", "-c", "show server_version"], environment: env)]) {
                 text += String(decoding: $0, as: UTF8.self)
@@ -174,7 +175,7 @@ public struct BackupRun: Sendable {
         manifest.compressLevel = config.compressLevel
         let manifestKey = "\(timestamp)/manifest.json"
         try repo.put(manifestKey, data: try manifest.encoded())
-        try await onThread { try store.publish(manifestKey) }
+        try await BlockingExecutor.run("backup") { try store.publish(manifestKey) }
         return Outcome(manifest: manifest, location: "\(store.locationText)/\(timestamp)")
     }
 

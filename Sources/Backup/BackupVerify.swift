@@ -25,7 +25,7 @@ public struct BackupVerify: Sendable {
     public func verify(_ manifest: Manifest, store: BackupRun.Store, progress: ProgressHandler? = nil) async throws -> [CheckResult] {
         for object in manifest.objects {
             progress?("reading back \(object.key)")
-            try await onThread { try store.fetch(object.key) }
+            try await BlockingExecutor.run("backup") { try store.fetch(object.key) }
         }
         return try await verify(manifest, repo: store.spool, progress: progress)
     }
@@ -42,7 +42,7 @@ public struct BackupVerify: Sendable {
                 let path = repo.path(of: object.key)
                 let name = object.database.map { "verify.\($0)" } ?? "verify.transparency_roots"
                 // 1. Size and SHA-256 of the ciphertext, before anything is decrypted.
-                let (size, digest) = try await onThread { try Self.hash(file: path) }
+                let (size, digest) = try await BlockingExecutor.run("backup") { try Self.hash(file: path) }
                 guard size == object.size, digest == object.sha256 else {
                     results.append(.failed(name, "\(object.key): size \(size) / sha256 \(digest.prefix(16))… does not match the manifest (\(object.size) / \(object.sha256.prefix(16))…)"))
                     continue
@@ -136,7 +136,7 @@ public struct BackupVerify: Sendable {
         // A reader may stop early (pg_restore --list reads only the table of contents). Draining the rest
         // lets the decryptor reach the end, which authenticates every chunk: a flipped byte anywhere fails.
         let fd = out.fileHandleForReading.fileDescriptor
-        try await onThread {
+        try await BlockingExecutor.run("backup") {
             var sink = [UInt8](repeating: 0, count: 1 << 16)
             while sink.withUnsafeMutableBytes({ Foundation.read(fd, $0.baseAddress, $0.count) }) > 0 {}
         }
@@ -148,7 +148,7 @@ public struct BackupVerify: Sendable {
 
     func decryptLines(_ file: String) async throws -> Int {
         let (tool, args) = decryptArguments
-        return try await onThread {
+        return try await BlockingExecutor.run("backup") {
             var n = 0
             try ProcessPipeline.run([ProcessPipeline.Step(executable: tool, arguments: args + [file])]) { chunk in
                 n += chunk.filter { $0 == 10 }.count

@@ -77,10 +77,3 @@ struct ProcessPipeline {
         return text.split(separator: "\n").first.map(String.init) ?? "unknown"
     }
 }
-
-/// Runs blocking work on its own thread and awaits it.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in
-        Thread { c.resume(with: Result { try body() }) }.start()
-    }
-}

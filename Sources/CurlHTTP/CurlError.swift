@@ -6,7 +6,7 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
     /// Why the transfer failed. Wraps a private representation so that codes can be added.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Base: Sendable, Hashable {
-            case couldNotConnect, timedOut, cancelled, bodySourceFailed, bodySinkFailed, tooLarge, other
+            case couldNotConnect, timedOut, cancelled, tooLarge, other
         }
         let base: Base
         /// The server could not be reached (no such socket, refused, no route).
@@ -15,10 +15,6 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
         public static let timedOut = Code(base: .timedOut)
         /// The caller cancelled the transfer (task cancellation).
         public static let cancelled = Code(base: .cancelled)
-        /// The request body's source threw; `underlying` holds its error.
-        public static let bodySourceFailed = Code(base: .bodySourceFailed)
-        /// The response body's consumer threw; `underlying` holds its error.
-        public static let bodySinkFailed = Code(base: .bodySinkFailed)
         /// The response exceeded the size the caller allowed for a collected body.
         public static let tooLarge = Code(base: .tooLarge)
         /// Any other libcurl error; `curlCode` and the message say which.

@@ -101,7 +101,7 @@ final class HostPipe: Sendable {
     func write(_ bytes: UnsafeRawBufferPointer) throws { try input.write(contentsOf: Data(bytes)) }
 
     func finish() async throws -> String {
-        try await offPool { try self.finishBlocking() }
+        try await BlockingExecutor.run("test") { try self.finishBlocking() }
     }
 
     private func finishBlocking() throws -> String {
@@ -117,11 +117,6 @@ func sha256(ofFile path: String) async throws -> String {
     return String(try await pipe.finish().prefix(64))
 }
 
-/// Runs blocking work (waiting for a child process) on a thread of its own: blocking the cooperative pool
-/// (two threads on a two-core machine) would stall every other test running in parallel.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try body() }) }.start() }
-}
 
 /// `count` random bytes, eight at a time (byte-wise generation is slow in debug builds).
 func randomBytes(_ count: Int) -> [UInt8] {

@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 import Logging
 import Repository
@@ -10,7 +11,7 @@ import Testing
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ACP_TEST_S3_AUTH_ENDPOINT"] != nil || s3Required, "needs ACP_TEST_S3_AUTH_ENDPOINT"))
 struct S3SignatureTests {
     @Test("signed PUT, multipart, GET, list pass verification; a wrong secret is refused")
-    func signatures() async throws { try await offPool { try signaturesBlocking() } }
+    func signatures() async throws { try await BlockingExecutor.run("test") { try signaturesBlocking() } }
 
     func signaturesBlocking() throws {
         let env = ProcessInfo.processInfo.environment

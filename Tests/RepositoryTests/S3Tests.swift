@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 import Logging
 import Repository
@@ -58,7 +59,7 @@ struct S3ServerTests {
     let bucket = "acp-test-\(UUID().uuidString.prefix(8).lowercased())"
 
     @Test("PUT, multipart, GET with checksum, paginated list, errors with S3's own code")
-    func roundTrip() async throws { try await offPool { try roundTripBlocking() } }
+    func roundTrip() async throws { try await BlockingExecutor.run("test") { try roundTripBlocking() } }
 
     func roundTripBlocking() throws {
         let client = try s3Client(multipartThreshold: 6 << 20)
@@ -84,7 +85,7 @@ struct S3ServerTests {
     }
 
     @Test("interoperability with the aws CLI both ways")
-    func awsCLI() async throws { try await offPool { try awsCLIBlocking() } }
+    func awsCLI() async throws { try await BlockingExecutor.run("test") { try awsCLIBlocking() } }
 
     func awsCLIBlocking() throws {
         let client = try s3Client()
@@ -125,16 +126,9 @@ struct S3ServerTests {
     }
 
     @Test("paths and queries are encoded once, sorted, as S3 expects")
-    func paths() throws {
-        let c = try S3Client(endpoint: "http://127.0.0.1:1", environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"], logger: Logger(label: "t"))
-        _ = c
+    func paths() {
         #expect(S3Client.encode("nightly/20260516T020000Z/acp_audit.dump.age", keepSlash: true) == "nightly/20260516T020000Z/acp_audit.dump.age")
         #expect(S3Client.encode("a/ü x", keepSlash: true) == "a/%C3%BC%20x")
     }
 }
 
-/// Blocking network and process work runs on a thread of its own: on the cooperative pool (two threads
-/// here) it would starve every async test running in parallel.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in Thread { c.resume(with: Result { try body() }) }.start() }
-}
