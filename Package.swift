@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Backup", dependencies: ["Repository", "Sandbox", "DockerEngine", "CurlHTTP", logging,
                                                .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "DockerEngine", logging],
+        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "Repository", "DockerEngine", "CurlHTTP", "Yams", logging],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "DrillCommands",
@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Repository"], swiftSettings: strict),
+        .testTarget(name: "DrillTests", dependencies: ["Drill", "AuditChain", "Repository"], swiftSettings: strict),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "CurlHTTP", logging], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

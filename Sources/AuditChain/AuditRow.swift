@@ -61,24 +61,33 @@ public enum UTCTime {
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the chain's canonical time text.
     public static func canonical(micros: Int64) -> String {
+        String(unsafeUninitializedCapacity: 27) { buffer in
+            canonical(micros: micros, into: buffer.baseAddress!)
+            return 27
+        }
+    }
+
+    /// Writes the 27 bytes of the canonical time text to `out` (the verifier's per-row path: no allocation).
+    public static func canonical(micros: Int64, into out: UnsafeMutablePointer<UInt8>) {
         let days = floorDiv(micros, 86_400_000_000)
         let rest = micros - days * 86_400_000_000
         let (y, m, d) = civil(days)
         let secs = rest / 1_000_000
         let frac = rest % 1_000_000
-        var out = [UInt8]()
-        out.reserveCapacity(27)
+        var i = 0
         func put(_ v: Int64, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
             var v = v
-            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(48 + v % 10); v /= 10 }
-            out += digits
+            for k in stride(from: width - 1, through: 0, by: -1) { out[i + k] = UInt8(48 + v % 10); v /= 10 }
+            i += width
         }
-        put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
-        put(secs / 3600, 2); out.append(58); put(secs / 60 % 60, 2); out.append(58); put(secs % 60, 2)
-        out.append(46); put(frac, 6); out.append(90)
-        return String(decoding: out, as: UTF8.self)
+        func sep(_ c: UInt8) { out[i] = c; i += 1 }
+        put(y, 4); sep(45); put(m, 2); sep(45); put(d, 2); sep(84)
+        put(secs / 3600, 2); sep(58); put(secs / 60 % 60, 2); sep(58); put(secs % 60, 2)
+        sep(46); put(frac, 6); sep(90)
     }
+
+    /// The UTC day number (days since 1970-01-01) of a time.
+    public static func dayNumber(micros: Int64) -> Int64 { floorDiv(micros, 86_400_000_000) }
 
     /// `YYYY-MM-DD` of a time.
     public static func day(micros: Int64) -> String { String(canonical(micros: micros).prefix(10)) }

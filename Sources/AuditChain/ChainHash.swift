@@ -76,3 +76,61 @@ public enum ChainHash {
         }
     }
 }
+
+/// Recomputes row hashes from raw column bytes (PostgreSQL's binary COPY format) without building
+/// Strings: the verifier's per-row path. One scratch buffer is reused for every row.
+public struct RowHasher: Sendable {
+    private var scratch: [UInt8] = []
+
+    public init() { scratch.reserveCapacity(4096) }
+
+    /// `row_hash` of one row: `tenant` is the 16 bytes of the uuid, `occurredAt` UTC microseconds since
+    /// 1970, the text fields their UTF-8 bytes (`payload` is jsonb's text output).
+    public mutating func rowHash(
+        prev: UnsafeRawBufferPointer, id: Int64, tenant: UnsafeRawBufferPointer, occurredAt: Int64,
+        actor: UnsafeRawBufferPointer, action: UnsafeRawBufferPointer, resource: UnsafeRawBufferPointer,
+        payload: UnsafeRawBufferPointer
+    ) -> Hash32 {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: prev)
+        // id in decimal
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let idCount = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+            let b = raw.bindMemory(to: UInt8.self)
+            var v = id.magnitude
+            var n = 0
+            repeat { b[23 - n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
+            if id < 0 { b[23 - n] = 45; n += 1 }
+            return n
+        }
+        appendLength(idCount)
+        withUnsafeBytes(of: &digits) { scratch.append(contentsOf: $0[(24 - idCount)...]) }
+        // tenant_id: lower-case hyphenated uuid
+        appendLength(36)
+        let hexDigits: StaticString = "0123456789abcdef"
+        hexDigits.withUTF8Buffer { hex in
+            for (i, byte) in tenant.enumerated() {
+                if i == 4 || i == 6 || i == 8 || i == 10 { scratch.append(45) }
+                scratch.append(hex[Int(byte >> 4)])
+                scratch.append(hex[Int(byte & 15)])
+            }
+        }
+        // occurred_at, canonical
+        appendLength(27)
+        let at = scratch.count
+        scratch.append(contentsOf: repeatElement(0, count: 27))
+        scratch.withUnsafeMutableBufferPointer { UTCTime.canonical(micros: occurredAt, into: $0.baseAddress! + at) }
+        appendField(actor); appendField(action); appendField(resource); appendField(payload)
+        return scratch.withUnsafeBytes { Hash32(SHA256.hash(data: $0)) }
+    }
+
+    private mutating func appendField(_ field: UnsafeRawBufferPointer) {
+        appendLength(field.count)
+        scratch.append(contentsOf: field)
+    }
+
+    private mutating func appendLength(_ n: Int) {
+        let v = UInt32(n)
+        scratch.append(UInt8(v >> 24)); scratch.append(UInt8(v >> 16 & 0xff)); scratch.append(UInt8(v >> 8 & 0xff)); scratch.append(UInt8(v & 0xff))
+    }
+}

@@ -40,6 +40,7 @@ public struct ChainReport: Sendable, Codable, Equatable {
 /// constant per row (a few hashes per day), so millions of rows stream through.
 public struct ChainVerifier: Sendable {
     private struct Day: Sendable {
+        var number: Int64
         var day: String
         var first: Int64
         var last: Int64
@@ -50,7 +51,7 @@ public struct ChainVerifier: Sendable {
     private let rootOrder: [TransparencyRoot]
     private let keys: [String: HistoricalKey]
     private var report = ChainReport()
-    private var previousHash = ChainHash.genesis
+    private var previousHash = Hash32.zero
     private var expectedID: Int64 = 1
     private var current: Day?
     private var closed: [(day: String, first: Int64, last: Int64, count: Int64, root: [UInt8])] = []
@@ -71,42 +72,53 @@ public struct ChainVerifier: Sendable {
 
     /// Feeds the next row (in id order). After the first failure the rest is still counted, not checked.
     public mutating func add(_ row: AuditRow) {
+        // A stored hash that is not 32 bytes can match nothing: it becomes a value no SHA-256 produces here.
+        let bad = Hash32(w0: ~0, w1: ~0, w2: ~0, w3: UInt64(row.id))
+        add(id: row.id, occurredAt: row.occurredAt, prevHash: Hash32(row.prevHash) ?? bad, rowHash: Hash32(row.rowHash) ?? bad) {
+            Hash32(ChainHash.rowHash(of: row))!
+        }
+    }
+
+    /// Feeds the next row by its parts: `recompute` returns the row hash recomputed from its fields, and is
+    /// called only while the chain still holds (the streaming path computes it from raw column bytes).
+    public mutating func add(id: Int64, occurredAt: Int64, prevHash: Hash32, rowHash: Hash32, recompute: () -> Hash32) {
         report.rows += 1
-        if report.firstID == nil { report.firstID = row.id }
-        report.lastID = row.id
+        if report.firstID == nil { report.firstID = id }
+        report.lastID = id
         guard !failed else { return }
-        if row.id != expectedID {
+        if id != expectedID {
             if expectedID == 1 {
-                fail(.idGap, id: 1, "ids do not start at 1: the first row is id \(row.id) (rows 1…\(row.id - 1) are missing)")
+                fail(.idGap, id: 1, "ids do not start at 1: the first row is id \(id) (rows 1…\(id - 1) are missing)")
             } else {
-                fail(.idGap, id: expectedID, "ids are not contiguous: id \(expectedID) is missing (after id \(expectedID - 1) comes \(row.id))")
+                fail(.idGap, id: expectedID, "ids are not contiguous: id \(expectedID) is missing (after id \(expectedID - 1) comes \(id))")
             }
             return
         }
         expectedID += 1
-        if row.prevHash != previousHash {
-            fail(.brokenLink, id: row.id, "id \(row.id): prev_hash does not link to the row_hash of id \(row.id - 1)")
+        if prevHash != previousHash {
+            fail(.brokenLink, id: id, "id \(id): prev_hash does not link to the row_hash of id \(id - 1)")
             return
         }
-        let computed = ChainHash.rowHash(of: row)
-        if computed != row.rowHash {
-            fail(.rowHash, id: row.id, "id \(row.id): row_hash does not recompute — the row was changed (stored \(ChainHash.hex(row.rowHash).prefix(16))…, computed \(ChainHash.hex(computed).prefix(16))…)")
+        let computed = recompute()
+        if computed != rowHash {
+            fail(.rowHash, id: id, "id \(id): row_hash does not recompute — the row was changed (stored \(ChainHash.hex(rowHash.bytes).prefix(16))…, computed \(ChainHash.hex(computed.bytes).prefix(16))…)")
             return
         }
-        previousHash = row.rowHash
-        let day = row.day
-        if current?.day != day {
+        previousHash = rowHash
+        let dayNumber = UTCTime.dayNumber(micros: occurredAt)
+        if current?.number != dayNumber {
             if let c = current {
-                if day < c.day {
-                    fail(.dayOrder, id: row.id, day: day, "id \(row.id): occurred_at goes back from \(c.day) to \(day); a day's ids must be contiguous")
+                if dayNumber < c.number {
+                    let day = UTCTime.day(micros: occurredAt)
+                    fail(.dayOrder, id: id, day: day, "id \(id): occurred_at goes back from \(c.day) to \(day); a day's ids must be contiguous")
                     return
                 }
                 closeDay(c)
             }
-            current = Day(day: day, first: row.id, last: row.id)
+            current = Day(number: dayNumber, day: UTCTime.day(micros: occurredAt), first: id, last: id)
         }
-        current!.last = row.id
-        current!.tree.append(row.rowHash)
+        current!.last = id
+        current!.tree.append(hash: rowHash)
     }
 
     private mutating func closeDay(_ d: Day) {

@@ -6,7 +6,7 @@ import Crypto
 /// two below n. Leaf hash: SHA-256(0x00 || leaf). Empty tree: SHA-256 of the empty string.
 public struct MerkleTree: Sendable {
     /// Completed perfect subtrees, largest first: (leaf count, hash).
-    private var stack: [(Int64, [UInt8])] = []
+    private var stack: [(Int64, Hash32)] = []
     public private(set) var count: Int64 = 0
 
     public init() {}
@@ -27,10 +27,19 @@ public struct MerkleTree: Sendable {
     }
 
     public mutating func append(_ leaf: [UInt8]) {
-        var node: (Int64, [UInt8]) = (1, Self.leafHash(leaf))
+        if let h = Hash32(leaf) { append(hash: h) } else { append(leafHash: Hash32(Self.leafHash(leaf))!) }
+    }
+
+    /// Appends a 32-byte leaf (a row hash) without allocating.
+    public mutating func append(hash leaf: Hash32) {
+        append(leafHash: Hash32.sha256(prefix: 0, leaf))
+    }
+
+    private mutating func append(leafHash: Hash32) {
+        var node: (Int64, Hash32) = (1, leafHash)
         while let last = stack.last, last.0 == node.0 {
             stack.removeLast()
-            node = (last.0 * 2, Self.nodeHash(last.1, node.1))
+            node = (last.0 * 2, Hash32.sha256(prefix: 1, last.1, node.1))
         }
         stack.append(node)
         count += 1
@@ -39,8 +48,8 @@ public struct MerkleTree: Sendable {
     /// The tree hash of everything appended so far.
     public var root: [UInt8] {
         guard var acc = stack.last?.1 else { return Array(SHA256.hash(data: [UInt8]())) }
-        for (_, hash) in stack.dropLast().reversed() { acc = Self.nodeHash(hash, acc) }
-        return acc
+        for (_, hash) in stack.dropLast().reversed() { acc = Hash32.sha256(prefix: 1, hash, acc) }
+        return acc.bytes
     }
 
     /// The recursive definition, for tests: MTH over a whole list.

@@ -45,9 +45,7 @@ public struct BackupRun: Sendable {
     }
 
     /// SHA-256 prefix of a recipient: identifies the key without printing it.
-    public static func fingerprint(_ recipient: String) -> String {
-        String(SHA256.hash(data: Data(recipient.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16))
-    }
+    public static func fingerprint(_ recipient: String) -> String { Decryption.fingerprint(recipient) }
 
     public static func timestamp(_ date: Date = Date()) -> String {
         let f = DateFormatter()

@@ -42,7 +42,7 @@ public struct BackupVerify: Sendable {
                 let path = repo.path(of: object.key)
                 let name = object.database.map { "verify.\($0)" } ?? "verify.transparency_roots"
                 // 1. Size and SHA-256 of the ciphertext, before anything is decrypted.
-                let (size, digest) = try await BlockingExecutor.run("backup") { try Self.hash(file: path) }
+                let (size, digest) = try await BlockingExecutor.run("backup") { try FileDigest.sha256(path: path) }
                 guard size == object.size, digest == object.sha256 else {
                     results.append(.failed(name, "\(object.key): size \(size) / sha256 \(digest.prefix(16))… does not match the manifest (\(object.size) / \(object.sha256.prefix(16))…)"))
                     continue
@@ -83,25 +83,10 @@ public struct BackupVerify: Sendable {
         }
     }
 
-    static func hash(file: String) throws -> (Int64, String) {
-        guard let h = FileHandle(forReadingAtPath: file) else { throw RepositoryError(message: "\(file): cannot read") }
-        defer { try? h.close() }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        while let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-            size += Int64(chunk.count)
-        }
-        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
-    }
-
-    var decryptArguments: (String, [String]) {
+    var decryption: Decryption {
         switch config.encryption {
-        case .age: return ("age", ["--decrypt", "--identity", config.ageIdentity ?? ""])
-        case .gpg:
-            var args = ["--batch", "--quiet", "--decrypt"]
-            if let home = config.gpgHome { args = ["--homedir", home] + args }
-            return ("gpg", args)
+        case .age: return .age(identity: config.ageIdentity ?? "")
+        case .gpg: return .gpg(home: config.gpgHome)
         }
     }
 
@@ -115,10 +100,10 @@ public struct BackupVerify: Sendable {
 
     /// `decrypt < file` piped into `command` running in the container (exec stdin).
     func decryptInto(_ file: String, container: String, command: [String], env: [String]) async throws -> Piped {
-        let (tool, args) = decryptArguments
+        let step = decryption.step(input: file)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + args + [file]
+        process.arguments = [step.executable] + step.arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -147,10 +132,10 @@ public struct BackupVerify: Sendable {
     }
 
     func decryptLines(_ file: String) async throws -> Int {
-        let (tool, args) = decryptArguments
+        let step = decryption.step(input: file)
         return try await BlockingExecutor.run("backup") {
             var n = 0
-            try ProcessPipeline.run([ProcessPipeline.Step(executable: tool, arguments: args + [file])]) { chunk in
+            try ProcessPipeline.run([step]) { chunk in
                 n += chunk.filter { $0 == 10 }.count
             }
             return n

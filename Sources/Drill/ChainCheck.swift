@@ -6,10 +6,15 @@ import Synchronization
 /// `verify-chain` against a live database: the audit rows stream out with COPY (constant memory) into the
 /// `ChainVerifier`; roots and historical keys are read whole (one row per day / per key).
 public enum ChainCheck {
+    /// The rows in binary COPY format: no text formatting on the server (no to_char, no hex), no escaping
+    /// to undo here. The casts pin each column's binary representation whatever the table's declared types.
     static let rowsQuery = """
-        SELECT id, tenant_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor, action, resource, \
-        payload::text, encode(prev_hash, 'hex'), encode(row_hash, 'hex') FROM audit_logs ORDER BY id
+        SELECT id::int8, tenant_id::uuid, occurred_at::timestamptz, actor::text, action::text, resource::text, \
+        payload::jsonb, prev_hash::bytea, row_hash::bytea FROM audit_logs ORDER BY id
         """
+
+    /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+    static let postgresEpochMicros: Int64 = 946_684_800_000_000
 
     /// Reads `transparency_roots` (empty when the table does not exist).
     public static func roots(_ target: PostgresTarget, client: DockerClient) async throws -> [TransparencyRoot] {
@@ -33,23 +38,42 @@ public enum ChainCheck {
         }
     }
 
-    /// Verifies the chain and its roots in `target` (normally `acp_audit`).
+    /// Verifies the chain and its roots in `target` (normally `acp_audit`). Rows stream out as binary COPY
+    /// and are hashed from their raw bytes: constant memory, no per-field Strings.
     public static func verify(_ target: PostgresTarget, client: DockerClient) async throws -> ChainReport {
         let roots = try await roots(target, client: client)
         let keys = try await keys(target, client: client)
-        let verifier = Mutex(ChainVerifier(roots: roots, keys: keys))
-        try await target.copyOut(rowsQuery, client: client) { line in
-            let f = splitTabs(line)
-            guard f.count == 9 else { throw QueryError(database: target.database, message: "unexpected audit_logs line with \(f.count) fields") }
-            // id, time and the hex digests are never escaped by COPY: they are parsed from the bytes directly.
-            let row = AuditRow(
-                id: parseInt64(f[0]) ?? -1, tenantID: copyUnescape(f[1]) ?? "",
-                occurredAt: UTCTime.parse(bytes: Array(f[2])) ?? 0, actor: copyUnescape(f[3]) ?? "",
-                action: copyUnescape(f[4]) ?? "", resource: copyUnescape(f[5]) ?? "", payload: copyUnescape(f[6]) ?? "",
-                prevHash: ChainHash.bytes(hexBytes: f[7]) ?? [], rowHash: ChainHash.bytes(hexBytes: f[8]) ?? [])
-            verifier.withLock { $0.add(row) }
+        let state = Mutex((reader: CopyBinaryReader(), verifier: ChainVerifier(roots: roots, keys: keys), hasher: RowHasher()))
+        try await target.copyOutRaw("COPY (\(rowsQuery)) TO STDOUT (FORMAT binary)", client: client) { chunk in
+            try state.withLock { s in
+                try s.reader.feed(chunk) { row in
+                    try add(row, to: &s.verifier, hasher: &s.hasher, database: target.database)
+                }
+            }
         }
-        return verifier.withLock { $0.finish() }
+        return try state.withLock { s in
+            try s.reader.finish()
+            return s.verifier.finish()
+        }
+    }
+
+    static func add(_ row: CopyBinaryReader.Row, to verifier: inout ChainVerifier, hasher: inout RowHasher, database: String) throws {
+        guard row.count == 9 else { throw QueryError(database: database, message: "audit_logs row with \(row.count) columns, expected 9") }
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        let id = row.integer(0) ?? -1
+        let micros = (row.integer(2) ?? 0) &+ postgresEpochMicros
+        // A NULL or wrong-length stored hash matches nothing (all ones is no SHA-256 value seen here).
+        let bad = Hash32([UInt8](repeating: 0xff, count: 32))!
+        let prev = row.field(7).flatMap { Hash32($0) } ?? bad
+        let stored = row.field(8).flatMap { Hash32($0) } ?? bad
+        verifier.add(id: id, occurredAt: micros, prevHash: prev, rowHash: stored) {
+            // jsonb's binary form is a version byte (1) followed by its text output.
+            var payload = row.field(6) ?? empty
+            if let first = payload.first, first == 1 { payload = UnsafeRawBufferPointer(rebasing: payload.dropFirst()) }
+            return hasher.rowHash(prev: row.field(7) ?? empty, id: id, tenant: row.field(1) ?? empty, occurredAt: micros,
+                                  actor: row.field(3) ?? empty, action: row.field(4) ?? empty, resource: row.field(5) ?? empty,
+                                  payload: payload)
+        }
     }
 }
 

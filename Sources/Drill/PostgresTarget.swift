@@ -25,18 +25,25 @@ public struct PostgresTarget: Sendable {
         return r.stdoutText.split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     }
 
-    /// Streams `COPY (query) TO STDOUT` line by line to `onLine` (COPY text format, still escaped).
+    /// Streams `COPY (query) TO STDOUT` (text format, still escaped) line by line to `onLine`.
     public func copyOut(_ query: String, client: DockerClient, onLine: @escaping @Sendable ([UInt8]) throws -> Void) async throws {
         let splitter = Mutex(JSONLineSplitter())
+        try await copyOutRaw("COPY (\(query)) TO STDOUT", client: client) { chunk in
+            try splitter.withLock { try $0.feed(chunk, line: onLine) }
+        }
+        try splitter.withLock { try $0.finish(line: onLine) }
+    }
+
+    /// Runs a `COPY … TO STDOUT` statement and hands its raw output to `onChunk` as it arrives.
+    public func copyOutRaw(_ statement: String, client: DockerClient, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
         let errors = Mutex<[UInt8]>([])
-        let code = try await client.exec(containerID, ExecCreate(cmd: ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-c", "COPY (\(query)) TO STDOUT"], env: env)) { stream, bytes in
+        let code = try await client.exec(containerID, ExecCreate(cmd: ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", statement], env: env)) { stream, bytes in
             if stream == .stderr {
                 errors.withLock { $0.append(contentsOf: bytes.prefix(4096)) }
             } else {
-                try splitter.withLock { try $0.feed(bytes, line: onLine) }
+                try onChunk(bytes)
             }
         }
-        try splitter.withLock { try $0.finish(line: onLine) }
         guard code == 0 else {
             throw QueryError(database: database, message: String(decoding: errors.withLock { $0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         }

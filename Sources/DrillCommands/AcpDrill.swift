@@ -22,7 +22,7 @@ public struct AcpDrill: AsyncParsableCommand {
         version: version,
         subcommands: [
             SandboxUpCommand.self, SandboxExecCommand.self, SandboxRunInCommand.self, SandboxDownCommand.self,
-            SandboxLsCommand.self, SandboxGcCommand.self, BackupCommand.self, VerifyChainCommand.self, DemoCommand.self, EngineCommand.self, BenchCommand.self,
+            SandboxLsCommand.self, SandboxGcCommand.self, RunCommand.self, BackupCommand.self, VerifyChainCommand.self, DemoCommand.self, EngineCommand.self, BenchCommand.self,
         ]
     )
 

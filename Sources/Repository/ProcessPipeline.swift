@@ -1,23 +1,29 @@
-import Foundation
+public import Foundation
 
 /// Runs `first | second`, handing `second`'s standard output to `onChunk` as it arrives (on the calling
 /// thread, which blocks). Environment values reach the children through their environment, never their
 /// argument lists. Each child's standard error is kept (bounded) for the error message.
-struct ProcessPipeline {
-    struct Step {
-        var executable: String
-        var arguments: [String]
-        var environment: [String: String] = [:]
+public struct ProcessPipeline {
+    public struct Step: Sendable {
+        public var executable: String
+        public var arguments: [String]
+        public var environment: [String: String] = [:]
+
+        public init(executable: String, arguments: [String], environment: [String: String] = [:]) {
+            self.executable = executable
+            self.arguments = arguments
+            self.environment = environment
+        }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var tool: String
-        var status: Int32
-        var stderr: String
-        var description: String { "\(tool) exited with status \(status): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines))" }
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var tool: String
+        public var status: Int32
+        public var stderr: String
+        public var description: String { "\(tool) exited with status \(status): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines))" }
     }
 
-    static func run(_ steps: [Step], onChunk: (Data) throws -> Void) throws {
+    public static func run(_ steps: [Step], onChunk: (Data) throws -> Void) throws {
         var processes: [Process] = []
         var errPipes: [Pipe] = []
         var previous: Pipe?
@@ -71,7 +77,7 @@ struct ProcessPipeline {
     final class ErrBox: @unchecked Sendable { var data = Data() }
 
     /// The first line a tool prints for `--version`.
-    static func version(_ tool: String) -> String {
+    public static func version(_ tool: String) -> String {
         var text = ""
         try? run([Step(executable: tool, arguments: ["--version"])]) { text += String(decoding: $0, as: UTF8.self) }
         return text.split(separator: "\n").first.map(String.init) ?? "unknown"

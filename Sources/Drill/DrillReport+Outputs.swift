@@ -1,0 +1,160 @@
+public import Foundation
+
+/// The report's other forms: the drill-log row of the runbook, JUnit XML for CI, a Prometheus textfile
+/// for node_exporter. Files are written to a temporary name and renamed: a reader never sees half a file.
+extension DrillReport {
+    public static let runbookHeader = """
+        # Restore drill log
+
+        Each drill appends one row (written by `acp-drill run`). This log is the SOC 2 audit trail: it proves
+        the recovery procedure works. Full evidence: `reports/restore_drill/<id>.json`.
+
+        | Date       | Operator | Backup Date | Duration | Row Counts                       | Result |
+        | ---------- | -------- | ----------- | -------- | -------------------------------- | ------ |
+
+        """
+
+    /// `| Date | Operator | Backup Date | Duration | Row Counts | Result |`
+    public var runbookRow: String {
+        let date = String(startedAt.prefix(10))
+        let backup = set.map { ts -> String in
+            let t = Array(ts.timestamp)
+            return t.count >= 8 ? "\(String(t[0 ..< 4]))-\(String(t[4 ..< 6]))-\(String(t[6 ..< 8]))" : ts.timestamp
+        } ?? "—"
+        let result: String
+        switch verdict {
+        case .passed: result = budgetExceeded ? "PASS (over budget)" : "PASS"
+        case .failed: result = "FAIL"
+        case .aborted: result = "ABORTED"
+        }
+        let cells = [date, self.operator, backup, Self.humanDuration(durationSeconds), rowCountsSummary, result]
+        return "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
+    }
+
+    /// `audit=12450 tenants=3 usage=8900` for the platform's databases; `rows=N tables=M` otherwise.
+    public var rowCountsSummary: String {
+        func count(_ db: String, _ table: String) -> Int64? { databases.first { $0.name == db }?.rowCounts["public.\(table)"] }
+        var parts: [String] = []
+        if let n = count("acp_audit", "audit_logs") { parts.append("audit=\(n)") }
+        if let n = count("acp_tenants", "tenants") { parts.append("tenants=\(n)") }
+        if let n = count("acp_usage", "usage_events") { parts.append("usage=\(n)") }
+        if parts.isEmpty {
+            let tables = databases.reduce(0) { $0 + $1.rowCounts.count }
+            parts.append("rows=\(rowsVerified) tables=\(tables)")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    public static func humanDuration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s % 60 == 0 || s >= 3600 { return s >= 3600 ? "\(s / 3600)h \(s / 60 % 60)m" : "\(s / 60)m" }
+        return "\(s / 60)m \(s % 60)s"
+    }
+
+    /// Writes `<dir>/<id>.json`; returns its path.
+    @discardableResult
+    public func write(toDirectory dir: String) throws -> String {
+        let path = "\(dir)/\(id).json"
+        try Self.atomicWrite(encoded() + Data("\n".utf8), to: path)
+        return path
+    }
+
+    /// Appends the row to the drill log, creating it with its header when missing.
+    public func appendRunbookRow(to path: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if !fm.fileExists(atPath: path) { try Self.atomicWrite(Data(Self.runbookHeader.utf8), to: path) }
+        guard let h = FileHandle(forUpdatingAtPath: path) else { throw DrillError(.configuration, "\(path): cannot write") }
+        defer { try? h.close() }
+        let end = try h.seekToEnd()
+        var line = runbookRow + "\n"
+        if end > 0 {
+            try h.seek(toOffset: end - 1)
+            if try h.read(upToCount: 1) != Data("\n".utf8) { line = "\n" + line }
+        }
+        try h.write(contentsOf: Data(line.utf8))
+        try h.synchronize()
+    }
+
+    /// JUnit XML: one test case per check, and one per time budget.
+    public var junit: String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        var cases: [String] = []
+        var failures = 0, skipped = 0
+        for c in checks {
+            var body = ""
+            switch c.status {
+            case "passed": break
+            case "skipped": skipped += 1; body = "<skipped message=\"\(esc(c.evidence))\"/>"
+            default:
+                failures += 1
+                body = "<failure type=\"\(esc(c.status))\" message=\"\(esc(c.evidence))\">\(esc(c.evidence + (c.fix.map { "\nfix: \($0)" } ?? "")))</failure>"
+            }
+            cases.append("    <testcase classname=\"acp-drill.\(esc(c.kind))\" name=\"\(esc(c.name))\" time=\"\(String(format: "%.3f", c.seconds))\">\(body)</testcase>")
+        }
+        for s in stages where s.budgetSeconds != nil {
+            var body = ""
+            if s.overBudget {
+                failures += 1
+                body = "<failure type=\"budget\" message=\"\(esc("\(s.name) took \(String(format: "%.1f", s.seconds)) s, budget \(String(format: "%.0f", s.budgetSeconds!)) s"))\"/>"
+            }
+            cases.append("    <testcase classname=\"acp-drill.budget\" name=\"\(esc(s.name))\" time=\"\(String(format: "%.3f", s.seconds))\">\(body)</testcase>")
+        }
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <testsuites name="acp-drill" tests="\(cases.count)" failures="\(failures)" skipped="\(skipped)" time="\(String(format: "%.3f", durationSeconds))">
+              <testsuite name="restore drill \(esc(id))" tests="\(cases.count)" failures="\(failures)" skipped="\(skipped)" time="\(String(format: "%.3f", durationSeconds))" timestamp="\(esc(startedAt))">
+            \(cases.joined(separator: "\n"))
+              </testsuite>
+            </testsuites>
+
+            """
+    }
+
+    /// Prometheus text exposition (for node_exporter's textfile collector).
+    public var prometheus: String {
+        func label(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") }
+        var lines: [String] = []
+        func metric(_ name: String, _ help: String, _ samples: [(String, Double)], type: String = "gauge") {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for (labels, value) in samples { lines.append("\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value))") }
+        }
+        let finished = ISO8601DateFormatter().date(from: finishedAt)?.timeIntervalSince1970 ?? 0
+        metric("acp_drill_last_run_timestamp_seconds", "When the last restore drill finished.", [("", finished)])
+        metric("acp_drill_success", "1 if the last restore drill passed (budget breaches included), else 0.", [("", verdict == .passed ? 1 : 0)])
+        metric("acp_drill_verdict", "The last drill's verdict (1 on the current one).",
+               [Verdict.passed, .failed, .aborted].map { ("verdict=\"\($0.rawValue)\"", verdict == $0 ? 1 : 0) })
+        metric("acp_drill_budget_exceeded", "1 if a stage or the total exceeded its time budget.", [("", budgetExceeded ? 1 : 0)])
+        metric("acp_drill_duration_seconds", "Wall time of the last drill, teardown included.", [("", durationSeconds)])
+        if let r = recoveryTimeSeconds { metric("acp_drill_recovery_time_seconds", "From start until the checks passed.", [("", r)]) }
+        metric("acp_drill_rows_verified", "Rows counted exactly across every restored table.", [("", Double(rowsVerified))])
+        metric("acp_drill_stage_duration_seconds", "Duration of each stage.", stages.map { ("stage=\"\(label($0.name))\"", $0.seconds) })
+        metric("acp_drill_stage_budget_seconds", "Time budget of each budgeted stage.", stages.compactMap { s in s.budgetSeconds.map { ("stage=\"\(label(s.name))\"", $0) } })
+        metric("acp_drill_check_passed", "1 if the check passed (or was skipped), else 0.",
+               checks.map { ("check=\"\(label($0.name))\",status=\"\($0.status)\"", $0.status == "passed" || $0.status == "skipped" ? 1 : 0) })
+        if let ts = set?.timestamp, let date = SetSelection.date(of: ts) {
+            metric("acp_drill_backup_timestamp_seconds", "When the restored backup set was taken.", [("", date.timeIntervalSince1970)])
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func atomicWrite(_ data: Data, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tmp = "\(path).tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: tmp, contents: data, attributes: [.posixPermissions: 0o644]) else {
+            throw DrillError(.configuration, "\(tmp): cannot write")
+        }
+        if rename(tmp, path) != 0 {
+            unlink(tmp)
+            throw DrillError(.configuration, "\(path): cannot write (errno \(errno))")
+        }
+    }
+
+    public func writeJUnit(to path: String) throws { try Self.atomicWrite(Data(junit.utf8), to: path) }
+    public func writePrometheus(to path: String) throws { try Self.atomicWrite(Data(prometheus.utf8), to: path) }
+}

@@ -1,0 +1,131 @@
+public import Foundation
+
+/// The evidence of one drill: `reports/restore_drill/<id>.json`. The schema is versioned
+/// (`schema`, `schemaVersion`) and documented in docs/report-schema.md; fields are only ever added
+/// within a version.
+public struct DrillReport: Codable, Sendable {
+    public static let schemaName = "acp-drill/restore-drill-report"
+    public static let currentVersion = 1
+
+    public enum Verdict: String, Codable, Sendable { case passed = "PASSED", failed = "FAILED", aborted = "ABORTED" }
+
+    /// The set that was restored.
+    public struct BackupSet: Codable, Sendable {
+        public var timestamp: String
+        public var location: String
+        public var selection: String
+        public var manifestFormat: Int
+        public var createdAt: String
+        public var encryption: String
+        public var recipientFingerprint: String
+        public var pgDumpVersion: String
+        public var serverVersion: String
+        public var backupToolVersion: String
+        public var objects: [Object]
+        /// Databases the backup itself recorded as failed (their objects are missing from the set).
+        public var backupFailures: [String]
+
+        public struct Object: Codable, Sendable {
+            public var key: String
+            public var database: String?
+            public var kind: String
+            public var size: Int64
+            public var sha256: String
+        }
+    }
+
+    /// One timed stage of the pipeline. `offsetSeconds` is when it started, from the drill's start.
+    public struct Stage: Codable, Sendable {
+        public var name: String
+        public var offsetSeconds: Double
+        public var seconds: Double
+        public var budgetSeconds: Double?
+        public var overBudget: Bool
+        public var status: String
+        public var detail: String?
+    }
+
+    /// One check: `kind` is `core` (restore, counts, health), `platform` (audit chain, roots, reconcile:
+    /// skipped when their tables are absent), `isolation` (the sandbox's assertions) or `user`.
+    public struct Check: Codable, Sendable {
+        public var name: String
+        public var kind: String
+        public var status: String
+        public var evidence: String
+        /// What to do about a failure (the runbook's fix column), when known.
+        public var fix: String?
+        public var seconds: Double
+    }
+
+    /// One restored database.
+    public struct Database: Codable, Sendable {
+        public var name: String
+        public var dumpBytes: Int64
+        public var plaintextBytes: Int64?
+        public var jobs: Int?
+        public var restoreSeconds: Double?
+        public var restored: Bool
+        /// Exact `count(*)` of every table, `schema.table` → rows.
+        public var rowCounts: [String: Int64]
+    }
+
+    public struct Versions: Codable, Sendable {
+        public var tool: String
+        public var pgRestore: String
+        public var server: String?
+        public var engine: String?
+        public var engineAPI: String?
+        public var decryptor: String?
+    }
+
+    public struct SandboxInfo: Codable, Sendable {
+        public var project: String
+        public var kept: Bool
+        public var keptUntil: String?
+        public var tornDown: Bool
+        public var teardownError: String?
+    }
+
+    public var schema = DrillReport.schemaName
+    public var schemaVersion = DrillReport.currentVersion
+    /// The drill's own timestamp (`yyyyMMddTHHmmssZ`), also the report's file name.
+    public var id: String
+    public var verdict: Verdict
+    public var budgetExceeded: Bool
+    public var firstFailure: String?
+    /// Rows counted exactly across every restored table.
+    public var rowsVerified: Int64
+    /// Audit rows whose chain was verified (nil when there is no audit chain).
+    public var chainRowsVerified: Int64?
+    /// From the drill's start until the checks passed (teardown excluded); nil unless passed.
+    public var recoveryTimeSeconds: Double?
+    public var durationSeconds: Double
+    public var startedAt: String
+    public var finishedAt: String
+    public var `operator`: String
+    public var host: String
+    public var set: BackupSet?
+    public var budgets: DrillBudgets
+    public var stages: [Stage]
+    public var checks: [Check]
+    public var databases: [Database]
+    public var versions: Versions
+    public var sandbox: SandboxInfo?
+
+    /// The drill's last line: `Restore drill PASSED — N rows verified` or `Restore drill FAILED — <first failure>`.
+    public var lastLine: String {
+        switch verdict {
+        case .passed:
+            let breach = budgetExceeded ? " (over budget: \(stages.filter(\.overBudget).map(\.name).joined(separator: ", ")))" : ""
+            return "Restore drill PASSED — \(rowsVerified) rows verified\(breach)"
+        case .failed: return "Restore drill FAILED — \(firstFailure ?? "unknown failure")"
+        case .aborted: return "Restore drill ABORTED — \(firstFailure ?? "interrupted")"
+        }
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,212 @@
+import ArgumentParser
+import AuditChain
+import DockerEngine
+import Drill
+import Foundation
+import Repository
+import Sandbox
+
+/// `acp-drill run`: the restore drill.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "The restore drill: restore the newest complete backup set in an isolated sandbox, check it, report, tear down.",
+        discussion: """
+            Pipeline (each stage timed, compared with its budget):
+              gc → pick set → download + sha256 → decrypt ‖ provision sandbox → restore every database
+              (pg_restore --exit-on-error -j N, concurrently) → checks → verdict + reports → teardown
+            Checks, each passed / failed / timed_out / skipped, with evidence: the checksum and decryption of
+            every object, pg_restore --list, the restore, exact row counts of every table, the smoke count
+            (SELECT count(*) FROM audit_logs), verify-chain (hash chain + signed daily roots), the restored
+            roots against the set's separate snapshot and --customer-roots, audit ↔ usage reconcile, the
+            health of every service, the sandbox's isolation, and your own SQL checks (--checks FILE).
+            Platform checks run where their tables exist and are skipped otherwise: any set of PostgreSQL
+            databases can be drilled. The verdict fails closed: a check that could not run is a failure.
+
+            Environment (the runbook's):
+              ACP_BACKUP_AGE_IDENTITY    age identity file that opens the set   -OR-
+              ACP_BACKUP_GPG_HOMEDIR     gpg home holding the decryption key
+              ACP_BACKUP_S3_BUCKET       s3://bucket/prefix (or --repo PATH for a local folder)
+              ACP_BACKUP_S3_ENDPOINT     S3-compatible endpoint (optional); AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+              RESTORE_DB_PASSWORD        the sandbox Postgres password (optional; generated per drill)
+              ACP_DRILL_OPERATOR         who runs the drill, for the log (default: $USER, else "system")
+            Plaintext exists only inside the sandbox and, briefly, in a private 0700 scratch folder removed on
+            every exit path (a killed run's folder is swept by the next run).
+
+            Outputs: reports/restore_drill/<ts>.json (schema: docs/report-schema.md), a row appended to
+            docs/runbooks/restore_drill.md, optional --junit and --metrics (Prometheus textfile). The last line
+            is "Restore drill PASSED — N rows verified" or "Restore drill FAILED — <the first failure>".
+
+            Exit codes: 0 passed, 1 failed (download, checksum, decrypt, restore, a check, no set),
+            2 configuration or usage, 3 passed over a time budget, 130 interrupted (after teardown; verdict ABORTED).
+
+            Examples:
+              acp-drill run --repo /srv/backups                    the newest set in a folder
+              acp-drill run --random-within 30d --junit drill.xml  a random set of the last 30 days, for CI
+              acp-drill run --backup 20261126 --keep               that day's set, kept for inspection
+              acp-drill run --dry-run                              the plan: set, sizes, stages, budgets
+            """
+    )
+
+    @Flag(help: "Print the plan (set, sizes, stages, budgets); create, download and decrypt nothing.") var dryRun = false
+    @Option(help: ArgumentHelp("A local folder as the repository (instead of ACP_BACKUP_S3_BUCKET).", valueName: "path")) var repo: String?
+    @Option(help: ArgumentHelp("Restore this set (a timestamp, or a prefix such as 20261126) instead of the newest.", valueName: "ts")) var backup: String?
+    @Option(help: ArgumentHelp("Restore a random complete set from this window (e.g. 30d): catches retention gaps and lost keys.", valueName: "age")) var randomWithin: String?
+    @Flag(help: "Keep the sandbox for inspection (acp-drill down PROJECT removes it).") var keep = false
+    @Option(help: ArgumentHelp("How long a kept sandbox lives before gc may remove it.", valueName: "duration")) var keepTtl = "24h"
+    @Option(help: ArgumentHelp("Time budgets, e.g. restore=10m,total=15m (download, decrypt, restore per database, verify, total).", valueName: "list")) var budget: [String] = []
+    @Option(help: ArgumentHelp("The job budget shared by the concurrent restores (default: the machine's cores).", valueName: "n")) var jobs: Int?
+    @Option(help: ArgumentHelp("Customer-archived transparency roots (JSON lines or array) the restored roots must match.", valueName: "file")) var customerRoots: String?
+    @Option(help: ArgumentHelp("Your SQL checks (YAML: checks: [{name, database, query, expect | expect_min/expect_max, timeout}]).", valueName: "file")) var checks: String?
+    @Option(help: ArgumentHelp("Where the JSON reports go.", valueName: "dir")) var reports = "reports/restore_drill"
+    @Option(help: ArgumentHelp("The drill log the row is appended to.", valueName: "file")) var log = "docs/runbooks/restore_drill.md"
+    @Flag(help: "Do not append to the drill log.") var noLog = false
+    @Option(help: ArgumentHelp("Also write JUnit XML here.", valueName: "file")) var junit: String?
+    @Option(help: ArgumentHelp("Also write a Prometheus textfile here (node_exporter's textfile collector).", valueName: "file")) var metrics: String?
+    @Option(help: ArgumentHelp("Who runs the drill, for the log.", valueName: "name")) var operatorName: String?
+    @Flag(help: "Print the report as JSON on stdout (the last line still follows).") var json = false
+    @OptionGroup var stack: StackOptions
+    @OptionGroup var engine: EngineOptions
+
+    func validate() throws {
+        if backup != nil && randomWithin != nil { throw ValidationError("give --backup or --random-within, not both") }
+        if let randomWithin, DrillBudgets.seconds(randomWithin) == nil { throw ValidationError("--random-within \(randomWithin): not a duration (e.g. 30d)") }
+        if DrillBudgets.seconds(keepTtl) == nil { throw ValidationError("--keep-ttl \(keepTtl): not a duration (e.g. 24h)") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let logger = engine.logger
+        var problems: [String] = []
+
+        // The repository.
+        var location: BackupSource.Location?
+        if let repo { location = .local(path: repo) } else if let bucket = value("ACP_BACKUP_S3_BUCKET") {
+            if bucket.hasPrefix("s3://") { location = .s3(url: bucket, endpoint: value("ACP_BACKUP_S3_ENDPOINT")) } else {
+                problems.append("ACP_BACKUP_S3_BUCKET must look like s3://bucket/prefix (got \(bucket))")
+            }
+        } else {
+            problems.append("ACP_BACKUP_S3_BUCKET (s3://bucket/prefix) must be set, or --repo PATH for a local folder")
+        }
+        // The key that opens the set.
+        var decryption: Decryption?
+        if let identity = value("ACP_BACKUP_AGE_IDENTITY") {
+            if !FileManager.default.isReadableFile(atPath: identity) { problems.append("ACP_BACKUP_AGE_IDENTITY=\(identity): no readable file there") }
+            decryption = .age(identity: identity)
+            if !Self.onPath("age") { problems.append("age is not installed (apt-get install age)") }
+        } else if let home = value("ACP_BACKUP_GPG_HOMEDIR") {
+            decryption = .gpg(home: home)
+            if !Self.onPath("gpg") { problems.append("gpg is not installed (apt-get install gnupg)") }
+        } else if !dryRun {
+            problems.append("ACP_BACKUP_AGE_IDENTITY (path to the age identity file) or ACP_BACKUP_GPG_HOMEDIR must be set")
+        }
+        var budgets = DrillBudgets()
+        for b in budget {
+            do { budgets = try budgets.applying(b) } catch { problems.append(error.message) }
+        }
+        var userChecks: [UserCheck] = []
+        if let checks {
+            do {
+                guard let text = try? String(contentsOfFile: checks, encoding: .utf8) else { throw DrillError(.configuration, "--checks \(checks): cannot read the file") }
+                userChecks = try UserCheck.parse(yaml: text, file: checks)
+            } catch { problems.append("\(error)") }
+        }
+        var customer: [TransparencyRoot]?
+        if let customerRoots {
+            do {
+                guard let data = FileManager.default.contents(atPath: customerRoots) else { throw DrillError(.configuration, "--customer-roots \(customerRoots): cannot read the file") }
+                customer = try RootsFile.parse(data, source: customerRoots)
+            } catch { problems.append("\(error)") }
+        }
+        let spec = try stack.stack()
+        guard problems.isEmpty, let location else {
+            for p in problems { printError("error: \(p)") }
+            throw DrillExit.configuration
+        }
+        let source: BackupSource
+        do { source = try BackupSource(location, environment: env, logger: logger) } catch {
+            printError("error: \(error)")
+            throw DrillExit.configuration
+        }
+        var options = DrillOptions(source: source, decryption: decryption ?? .age(identity: "(not set)"), spec: spec,
+                                   operatorName: operatorName ?? value("ACP_DRILL_OPERATOR") ?? value("USER") ?? value("LOGNAME") ?? "system")
+        if let backup { options.selection = .timestamp(backup) }
+        if let randomWithin { options.selection = .randomWithin(seconds: DrillBudgets.seconds(randomWithin)!) }
+        options.budgets = budgets
+        options.keep = keep
+        options.keepTTL = DrillBudgets.seconds(keepTtl)!
+        if let jobs { options.jobs = jobs }
+        options.customerRoots = customer
+        options.customerRootsSource = customerRoots
+        options.userChecks = userChecks
+        options.sandboxOptions = stack.sandboxOptions
+        options.restorePassword = value("RESTORE_DB_PASSWORD")
+
+        if dryRun {
+            try await printPlan(options)
+            return
+        }
+        let client = try await engine.connect()
+        let progress = DrillProgress(terminal: isatty(2) == 1)
+        let drill = DrillRun(options: options, client: client, logger: logger) { progress.handle($0) }
+        let outputs = (reports: reports, log: noLog ? nil : log, junit: junit, metrics: metrics, json: json)
+        let report: DrillReport
+        do {
+            report = try await interruptible {
+                let report = try await drill.run()
+                Self.writeOutputs(report, outputs)
+                return report
+            }
+        } catch let error as DrillError where error.kind == .configuration {
+            printError("error: \(error.message)")
+            throw DrillExit.configuration
+        }
+        switch report.verdict {
+        case .passed: if report.budgetExceeded { throw DrillExit.budgetExceeded }
+        case .failed: throw DrillExit.failure
+        case .aborted: throw DrillExit.interrupted
+        }
+    }
+
+    static func writeOutputs(_ report: DrillReport, _ o: (reports: String, log: String?, junit: String?, metrics: String?, json: Bool)) {
+        if o.json, let text = try? jsonText(report) { print(text) }
+        DrillProgress.summary(report)
+        do { let path = try report.write(toDirectory: o.reports); print("report: \(path)") } catch { printError("error: writing the report: \(error)") }
+        if let log = o.log { do { try report.appendRunbookRow(to: log); print("drill log: \(log)") } catch { printError("error: appending to \(log): \(error)") } }
+        if let junit = o.junit { do { try report.writeJUnit(to: junit) } catch { printError("error: writing \(junit): \(error)") } }
+        if let metrics = o.metrics { do { try report.writePrometheus(to: metrics) } catch { printError("error: writing \(metrics): \(error)") } }
+        print(report.lastLine)
+    }
+
+    func printPlan(_ options: DrillOptions) async throws {
+        print("dry run: nothing is created, downloaded or decrypted")
+        print("repository: \(options.source)")
+        print("selection: \(options.selection)")
+        let source = options.source
+        do {
+            let sets = try source.completeSets()
+            var rng = SystemRandomNumberGenerator()
+            let ts = try options.selection.pick(from: sets, using: &rng)
+            let m = try source.manifest(ts)
+            print("set \(ts) (\(sets.count) complete set(s); written \(m.createdAt) by acp-drill \(m.toolVersion), \(m.pgDumpVersion), server \(m.serverVersion))")
+            print("encryption: \(m.encryption) to recipient \(m.recipientFingerprint); opened with \(options.decryption.kind)")
+            for o in m.objects { print("  \(o.key)  \(o.size) bytes  sha256 \(o.sha256.prefix(16))…") }
+            for f in m.failures { print("  (the backup recorded a failure: \(f.database), \(f.step))") }
+        } catch {
+            print("set: cannot be chosen now: \(error)")
+        }
+        print("sandbox: " + options.spec.services.map { "\($0.name) (\($0.image))" }.joined(separator: ", ") + ", on its own internal network; torn down\(options.keep ? " — no: kept (--keep)" : "")")
+        print("restore: pg_restore --exit-on-error --no-owner --no-privileges --no-tablespaces, concurrently under a job budget of \(options.jobs)")
+        let b = options.budgets
+        print("stages and budgets: gc, pick, download (\(Int(b.download)) s), decrypt (\(Int(b.decrypt)) s) ‖ provision, restore (\(Int(b.restorePerDatabase)) s per database), checks (\(Int(b.verify)) s), report, teardown; total \(Int(b.total)) s until the checks pass")
+        print("checks: checksum, decrypt, list, restore, row_counts, smoke.audit_logs, verify_chain, roots.snapshot\(options.customerRoots != nil ? ", roots.customer" : ""), reconcile, health, isolation\(options.userChecks.isEmpty ? "" : ", \(options.userChecks.count) user check(s)")")
+        print("outputs: \(reports)/<ts>.json\(noLog ? "" : ", \(log)")\(junit.map { ", \($0)" } ?? "")\(metrics.map { ", \($0)" } ?? "")")
+    }
+
+    static func onPath(_ tool: String) -> Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+    }
+}

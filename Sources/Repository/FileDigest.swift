@@ -1,0 +1,19 @@
+import Crypto
+import Foundation
+
+/// Size and SHA-256 of a file, read in 1 MiB chunks (constant memory): how a set's objects are checked
+/// against their manifest before anything is decrypted.
+public enum FileDigest {
+    public static func sha256(path: String, onProgress: ((Int64) -> Void)? = nil) throws -> (size: Int64, sha256: String) {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw RepositoryError(message: "\(path): cannot read") }
+        defer { try? h.close() }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            size += Int64(chunk.count)
+            onProgress?(size)
+        }
+        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+}
