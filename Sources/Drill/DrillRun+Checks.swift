@@ -149,12 +149,13 @@ extension DrillRun {
             let t0 = ContinuousClock.now
             var target = restored.target
             target.database = uc.database
+            target.sessionOptions = "-c statement_timeout=\(Int(uc.timeoutSeconds * 1000))"
             guard restored.databases.contains(uc.database) else {
                 check("user.\(uc.name)", kind: "user", .failed, "database \(uc.database) was not restored (in the set: \(inSet.sorted().joined(separator: ", ")))")
                 continue
             }
             do {
-                let rows = try await target.query("SET statement_timeout = '\(Int(uc.timeoutSeconds * 1000))ms'; \(uc.query)", client: client)
+                let rows = try await target.query(uc.query, client: client)
                 let text = rows.map { $0.joined(separator: "|") }.joined(separator: "\n")
                 let (ok, evidence) = uc.judge(text)
                 check("user.\(uc.name)", kind: "user", ok ? .passed : .failed, evidence, seconds: Self.seconds(ContinuousClock.now - t0))

@@ -8,6 +8,8 @@ public struct PostgresTarget: Sendable {
     public var user: String
     public var password: String
     public var database: String
+    /// Session settings for every connection (`PGOPTIONS`), e.g. `-c statement_timeout=30000`.
+    public var sessionOptions: String?
 
     public init(containerID: String, user: String, password: String, database: String) {
         self.containerID = containerID
@@ -16,7 +18,9 @@ public struct PostgresTarget: Sendable {
         self.database = database
     }
 
-    var env: [String] { ["PGPASSWORD=\(password)", "PGUSER=\(user)", "PGHOST=127.0.0.1", "PGDATABASE=\(database)"] }
+    var env: [String] {
+        ["PGPASSWORD=\(password)", "PGUSER=\(user)", "PGHOST=127.0.0.1", "PGDATABASE=\(database)"] + (sessionOptions.map { ["PGOPTIONS=\($0)"] } ?? [])
+    }
 
     /// Runs one query and returns its rows (`psql -At`, tab-separated), failing with psql's own message.
     public func query(_ sql: String, client: DockerClient) async throws -> [[String]] {

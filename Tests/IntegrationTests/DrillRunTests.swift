@@ -1,0 +1,314 @@
+import AuditChain
+import CurlHTTP
+import DockerEngine
+import Drill
+import Fixture
+import Foundation
+import Repository
+import Sandbox
+import Testing
+
+/// A source database for drills: a test sandbox holding the platform's eleven databases (scale 1),
+/// backed up from the host at its bridge address, exactly as the nightly backup does.
+struct DrillSource {
+    let client: DockerClient
+    let sandbox: Sandbox
+    let container: String
+    let host: String
+    let password: String
+    let dir: String
+    let recipient: String
+    let secretKey: String
+
+    static func make() async throws -> DrillSource {
+        let client = try await EngineFixture.connect()
+        var spec = try StackSpec.defaultStack()
+        spec.services = spec.services.filter { $0.role == .postgres }
+        let sandbox = try await Sandbox.provision(spec, project: testProject(), client: client, logger: quietLogger)
+        let pg = try #require(sandbox.service(role: .postgres))
+        let password = pg.postgresPassword ?? ""
+        try await ProdStack.load(fixture: PlatformFixture(scale: 1), into: pg.containerID, password: password, client: client, progress: nil)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acp-drill-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        _ = try await run(["age-keygen", "-o", "\(dir)/id.txt"])
+        let recipient = try await run(["age-keygen", "-y", "\(dir)/id.txt"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try String(contentsOfFile: "\(dir)/id.txt", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("AGE-SECRET-KEY") }.map(String.init) ?? "?"
+        return DrillSource(client: client, sandbox: sandbox, container: pg.containerID, host: try #require(pg.address), password: password,
+                           dir: dir, recipient: recipient, secretKey: secret)
+    }
+
+    func close() async {
+        _ = try? await sandbox.teardown()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Runs SQL in a source database (psql's error on failure).
+    func psql(_ db: String, _ sql: String) async throws {
+        let r = try await client.execCollect(container, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-qd", db, "-c", sql],
+                                             env: ["PGPASSWORD=\(password)", "PGUSER=postgres", "PGHOST=127.0.0.1"])
+        guard r.exitCode == 0 else { throw FixtureError(message: "psql \(db): \(r.stderrText)") }
+    }
+
+    /// `acp-drill backup --repo DIR/<name>` of the source; returns the repository path.
+    func backup(_ name: String, databases: String? = nil) async throws -> String {
+        var env = ["ACP_BACKUP_AGE_RECIPIENT": recipient, "PGPASSWORD": password, "POSTGRES_HOST": host]
+        if let databases { env["DATABASES"] = databases }
+        let (code, out) = try await runCLI(["backup", "--no-verify", "--repo", "\(dir)/\(name)"], environment: env)
+        #expect(code == 0, "backup \(name): \(out)")
+        return "\(dir)/\(name)"
+    }
+
+    struct Drilled {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+        var report: DrillReport?
+        func check(_ name: String) -> DrillReport.Check? { report?.checks.first { $0.name == name } }
+        var lastLine: String { stdout.split(separator: "\n").last.map(String.init) ?? "" }
+    }
+
+    /// `acp-drill run` on a repository; outputs go to DIR/out-<name>.
+    func drill(_ repo: String, name: String, _ extra: [String] = [], identity: String? = nil, env: [String: String] = [:],
+               until: (@Sendable (String) -> Bool)? = nil, signal: Int32? = nil) async throws -> Drilled {
+        let out = "\(dir)/out-\(name)"
+        var environment = ["ACP_BACKUP_AGE_IDENTITY": identity ?? "\(dir)/id.txt"]
+        environment.merge(env) { $1 }
+        let (code, stdout, stderr) = try await runCLI(
+            ["run", "--repo", repo, "--reports", "\(out)/reports", "--log", "\(out)/restore_drill.md", "--junit", "\(out)/junit.xml",
+             "--metrics", "\(out)/drill.prom"] + extra, environment: environment, until: until, signal: signal)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(out)/reports")) ?? []
+        let report = files.first { $0.hasSuffix(".json") }.flatMap { FileManager.default.contents(atPath: "\(out)/reports/\($0)") }
+            .flatMap { try? JSONDecoder().decode(DrillReport.self, from: $0) }
+        // Nothing of the drill's sandbox is left, and no secret was printed.
+        if let project = report?.sandbox?.project, report?.sandbox?.kept == false {
+            let left = try await resources(of: project, client)
+            #expect(left.containers + left.networks + left.volumes == 0, "drill \(name) left \(left)")
+        }
+        #expect(!(stdout + stderr).contains(secretKey) && !(stdout + stderr).contains(password), "no secret in the output of \(name)")
+        return Drilled(code: code, stdout: stdout, stderr: stderr, report: report)
+    }
+}
+
+/// `acp-drill run` end to end against the real daemon: the passing path and its outputs, every row of the
+/// runbook's failure table, tampered backups, and SIGINT during the restore.
+@Suite(.serialized) struct DrillRunTests {
+    @Test("a passing drill: verdict, last line, report schema, drill log, JUnit, Prometheus; dry run; keep")
+    func passingDrill() async throws {
+        let source = try await DrillSource.make()
+        do {
+            let repo = try await source.backup("good")
+            // Dry run: the plan, nothing created.
+            let before = try await Reaper.projects(client: source.client).count
+            let (dryCode, dryOut) = try await runCLI(["run", "--dry-run", "--repo", repo], environment: ["ACP_BACKUP_AGE_IDENTITY": "\(source.dir)/id.txt"])
+            #expect(dryCode == 0 && dryOut.contains("dry run") && dryOut.contains("acp_audit.dump.age") && dryOut.contains("budgets"), "\(dryOut)")
+            #expect(try await Reaper.projects(client: source.client).count == before)
+
+            let d = try await source.drill(repo, name: "good")
+            #expect(d.code == 0, "\(d.stdout)\n\(d.stderr)")
+            let r = try #require(d.report)
+            #expect(r.verdict == .passed && !r.budgetExceeded && r.schemaVersion == 1 && r.schema == DrillReport.schemaName)
+            #expect(d.lastLine == "Restore drill PASSED — \(r.rowsVerified) rows verified")
+            #expect(r.rowCountsSummary == "audit=12450 tenants=3 usage=8900")
+            #expect(r.chainRowsVerified == 12450)
+            for name in ["checksum.acp_audit", "decrypt.acp_audit", "list.acp_audit", "restore.acp_audit", "row_counts.acp_audit", "smoke.audit_logs",
+                         "verify_chain", "roots.snapshot", "reconcile", "health.postgres", "health.redis", "isolation.dns", "isolation.tcp"] {
+                #expect(d.check(name)?.status == "passed", "\(name): \(d.check(name)?.evidence ?? "missing")")
+            }
+            #expect(r.databases.count == 11 && r.databases.allSatisfy(\.restored))
+            #expect(r.databases.first { $0.name == "acp_tenants" }?.rowCounts["public.tenants"] == 3)
+            #expect(Set(r.stages.map(\.name)).isSuperset(of: ["gc", "pick", "download", "decrypt", "provision", "restore", "checks", "teardown", "total"]))
+            #expect(r.recoveryTimeSeconds != nil && r.sandbox?.tornDown == true && r.set?.objects.count == 12)
+            #expect(r.versions.server?.hasPrefix("15") == true && r.operator.isEmpty == false)
+            let out = "\(source.dir)/out-good"
+            let log = try String(contentsOfFile: "\(out)/restore_drill.md", encoding: .utf8)
+            #expect(log.contains("| Date       | Operator | Backup Date | Duration | Row Counts") && log.contains("| audit=12450 tenants=3 usage=8900 | PASS |"))
+            let junit = try String(contentsOfFile: "\(out)/junit.xml", encoding: .utf8)
+            #expect(junit.contains("failures=\"0\"") && junit.contains("name=\"verify_chain\""))
+            let prom = try String(contentsOfFile: "\(out)/drill.prom", encoding: .utf8)
+            #expect(prom.contains("acp_drill_success 1") && prom.contains("acp_drill_stage_duration_seconds{stage=\"restore\"}"))
+
+            // --keep: the project stays for inspection; verify-chain runs against it alone; down removes it.
+            let k = try await source.drill(repo, name: "keep", ["--keep", "--keep-ttl", "10m"])
+            #expect(k.code == 0)
+            let project = try #require(k.report?.sandbox?.project)
+            #expect(k.report?.sandbox?.kept == true)
+            let (vCode, vOut) = try await runCLI(["verify-chain", project], environment: [:])
+            #expect(vCode == 0 && vOut.contains("12450 rows"), "\(vOut)")
+            let (downCode, _) = try await runCLI(["down", project], environment: [:])
+            #expect(downCode == 0)
+            let left = try await resources(of: project, source.client)
+            #expect(left.containers + left.networks + left.volumes == 0)
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+
+    @Test("the runbook's failure table: wrong age identity, restore error on FK, historical keys missing, over budget, failing smoke check")
+    func runbookFailureTable() async throws {
+        let source = try await DrillSource.make()
+        do {
+            let good = try await source.backup("good")
+            // `age` decrypt fails — wrong identity file.
+            _ = try await run(["age-keygen", "-o", "\(source.dir)/other.txt"])
+            let wrong = try await source.drill(good, name: "wrong-identity", identity: "\(source.dir)/other.txt")
+            #expect(wrong.code == 1 && wrong.report?.verdict == .failed)
+            #expect(wrong.check("decrypt.acp_audit")?.status == "failed")
+            #expect(wrong.check("decrypt.acp_audit")?.fix?.contains("ACP_BACKUP_AGE_IDENTITY") == true)
+            #expect(wrong.lastLine.hasPrefix("Restore drill FAILED — decrypt."))
+
+            // Drill exceeds its budget: still a pass, flagged, exit 3.
+            let slow = try await source.drill(good, name: "budget", ["--budget", "total=1ms,restore=1ms"])
+            #expect(slow.code == 3 && slow.report?.verdict == .passed && slow.report?.budgetExceeded == true)
+            #expect(slow.lastLine.contains("PASSED") && slow.lastLine.contains("over budget"))
+            #expect(slow.report?.stages.first { $0.name == "total" }?.overBudget == true)
+
+            // pg_restore ERROR on FK: orphaned rows in production make the constraint fail on restore.
+            try await source.psql("acp_billing", "ALTER TABLE invoice_lines DISABLE TRIGGER ALL; INSERT INTO invoice_lines VALUES (999999, 424242, 'orphan', 1, 1); ALTER TABLE invoice_lines ENABLE TRIGGER ALL")
+            let fkRepo = try await source.backup("fk")
+            try await source.psql("acp_billing", "DELETE FROM invoice_lines WHERE id = 999999")
+            let fk = try await source.drill(fkRepo, name: "fk")
+            #expect(fk.code == 1)
+            let restore = try #require(fk.check("restore.acp_billing"))
+            #expect(restore.status == "failed" && restore.evidence.contains("foreign key") && restore.evidence.contains("failing statement: ALTER TABLE"), "\(restore.evidence)")
+            #expect(restore.fix?.contains("parents first") == true)
+            #expect(fk.check("restore.acp_audit")?.status == "passed", "the other databases are still restored and checked")
+
+            // verify-chain fails post-restore: transparency_historical_keys empty.
+            // (A schema without the roots → keys foreign key: with it, the restore itself would fail first.)
+            try await source.psql("acp_audit", "ALTER TABLE transparency_roots DROP CONSTRAINT transparency_roots_key_id_fkey; CREATE TABLE keys_saved AS TABLE transparency_historical_keys; DELETE FROM transparency_historical_keys")
+            let keysRepo = try await source.backup("keys")
+            try await source.psql("acp_audit", "INSERT INTO transparency_historical_keys SELECT * FROM keys_saved; DROP TABLE keys_saved; ALTER TABLE transparency_roots ADD CONSTRAINT transparency_roots_key_id_fkey FOREIGN KEY (key_id) REFERENCES transparency_historical_keys(key_id)")
+            let keys = try await source.drill(keysRepo, name: "keys")
+            #expect(keys.code == 1 && keys.check("verify_chain")?.status == "failed")
+            #expect(keys.check("verify_chain")?.evidence.contains("historical-keys table was probably left out") == true)
+            #expect(keys.check("verify_chain")?.fix?.contains("historical-keys table") == true)
+
+            // Verify smoke fails: the set's audit_logs is empty.
+            try await source.psql("acp_audit", "CREATE TABLE audit_saved AS TABLE audit_logs; TRUNCATE audit_logs")
+            let emptyRepo = try await source.backup("empty")
+            try await source.psql("acp_audit", "INSERT INTO audit_logs SELECT * FROM audit_saved; DROP TABLE audit_saved")
+            let smoke = try await source.drill(emptyRepo, name: "smoke")
+            #expect(smoke.code == 1 && smoke.check("smoke.audit_logs")?.status == "failed")
+            #expect(smoke.check("smoke.audit_logs")?.evidence.contains("= 0") == true)
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+
+    @Test("tampering is caught by the right check: edited row, deleted row, rogue-key root, truncated ciphertext, flipped byte")
+    func tampering() async throws {
+        let source = try await DrillSource.make()
+        do {
+            // An edited audit row.
+            try await source.psql("acp_audit", "UPDATE audit_logs SET actor = 'mallory' WHERE id = 77")
+            let edited = try await source.drill(try await source.backup("edited"), name: "edited")
+            #expect(edited.code == 1 && edited.check("verify_chain")?.status == "failed")
+            #expect(edited.check("verify_chain")?.evidence.contains("id 77: row_hash does not recompute") == true, "\(edited.check("verify_chain")?.evidence ?? "")")
+            #expect(edited.lastLine.hasPrefix("Restore drill FAILED — verify_chain"))
+
+            // A deleted row (the edit stays: the first failure is the earlier id).
+            try await source.psql("acp_audit", "DELETE FROM audit_logs WHERE id = 50")
+            let deleted = try await source.drill(try await source.backup("deleted"), name: "deleted")
+            #expect(deleted.check("verify_chain")?.evidence.contains("id 50 is missing") == true, "\(deleted.check("verify_chain")?.evidence ?? "")")
+        } catch { await source.close(); throw error }
+        await source.close()
+
+        let clean = try await DrillSource.make()
+        do {
+            // A root re-signed by a key that is not in the historical keys.
+            let rogue = try RootSigner(keyID: "rogue-2026", seed: Array(repeating: 7, count: 32))
+            let target = PostgresTarget(containerID: clean.container, user: "postgres", password: clean.password, database: "acp_audit")
+            let root = try #require(try await ChainCheck.roots(target, client: clean.client).dropFirst(2).first)
+            let signature = try rogue.sign(root.message)
+            // An attacker with DDL rights drops the roots → keys foreign key first (with it, the restore would fail).
+            try await clean.psql("acp_audit", "ALTER TABLE transparency_roots DROP CONSTRAINT transparency_roots_key_id_fkey")
+            try await clean.psql("acp_audit", "UPDATE transparency_roots SET key_id = 'rogue-2026', signature = '\\x\(ChainHash.hex(signature))' WHERE day = '\(root.day)'")
+            let forged = try await clean.drill(try await clean.backup("rogue"), name: "rogue")
+            #expect(forged.code == 1 && forged.check("verify_chain")?.status == "failed")
+            #expect(forged.check("verify_chain")?.evidence.contains("rogue-2026") == true && forged.check("verify_chain")?.evidence.contains(root.day) == true)
+            try await clean.psql("acp_audit", "UPDATE transparency_roots SET key_id = '\(root.keyID)', signature = '\\x\(ChainHash.hex(root.signature))' WHERE day = '\(root.day)'")
+
+            // A truncated ciphertext and one flipped byte: the checksum names them; with the manifest
+            // rewritten to match, age's authentication does.
+            let repo = try await clean.backup("bytes")
+            let set = try #require(try LocalRepository(root: repo).completeSets().first)
+            let auditPath = "\(repo)/\(set)/acp_audit.dump.age", usagePath = "\(repo)/\(set)/acp_usage.dump.age"
+            let auditSize = try #require(try FileManager.default.attributesOfItem(atPath: auditPath)[.size] as? NSNumber).intValue
+            try FileHandle(forUpdatingAtPath: auditPath).map { h in try h.truncate(atOffset: UInt64(auditSize - 100)); try h.close() }
+            var usage = try Data(contentsOf: URL(fileURLWithPath: usagePath))
+            usage[usage.count / 2] ^= 0x01
+            try usage.write(to: URL(fileURLWithPath: usagePath))
+            let bad = try await clean.drill(repo, name: "bytes")
+            #expect(bad.code == 1)
+            #expect(bad.check("checksum.acp_audit")?.status == "failed" && bad.check("checksum.acp_audit")?.evidence.contains("size") == true)
+            #expect(bad.check("checksum.acp_usage")?.status == "failed" && bad.check("checksum.acp_usage")?.evidence.contains("sha256") == true)
+            #expect(bad.check("checksum.acp_tenants")?.status == "passed")
+            #expect(bad.check("verify_chain")?.status == "failed", "acp_audit is in the set but could not be restored: the platform check fails closed")
+
+            var manifest = try Manifest.decode(LocalRepository(root: repo).read("\(set)/manifest.json"))
+            for i in manifest.objects.indices where ["acp_audit", "acp_usage"].contains(manifest.objects[i].database ?? "") {
+                let (size, digest) = try FileDigest.sha256(path: "\(repo)/\(manifest.objects[i].key)")
+                manifest.objects[i].size = size
+                manifest.objects[i].sha256 = digest
+            }
+            try LocalRepository(root: repo).put("\(set)/manifest.json", data: try manifest.encoded())
+            let forgedManifest = try await clean.drill(repo, name: "bytes-manifest")
+            #expect(forgedManifest.check("checksum.acp_audit")?.status == "passed")
+            #expect(forgedManifest.check("decrypt.acp_audit")?.status == "failed" && forgedManifest.check("decrypt.acp_usage")?.status == "failed")
+            #expect(forgedManifest.code == 1)
+        } catch { await clean.close(); throw error }
+        await clean.close()
+    }
+
+    @Test("SIGINT during the restore: teardown, exit 130, verdict ABORTED written")
+    func interruptedDuringRestore() async throws {
+        let source = try await DrillSource.make()
+        do {
+            let repo = try await source.backup("sigint")
+            let d = try await source.drill(repo, name: "sigint", until: { $0.contains("restoring acp_") }, signal: SIGINT)
+            #expect(d.code == 130, "\(d.stdout)\n\(d.stderr)")
+            let r = try #require(d.report)
+            #expect(r.verdict == .aborted && r.sandbox?.tornDown == true)
+            #expect(r.checks.contains { $0.name == "interrupted" } && d.lastLine.hasPrefix("Restore drill ABORTED"))
+            let log = try String(contentsOfFile: "\(source.dir)/out-sigint/restore_drill.md", encoding: .utf8)
+            #expect(log.contains("| ABORTED |"))
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()))?.filter { $0.hasPrefix("acp-drill-scratch-") } ?? []
+            #expect(left.isEmpty, "the scratch folder (plaintext) is removed: \(left)")
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+
+    @Test("any PostgreSQL databases: platform checks are skipped, the team's own checks decide")
+    func anyDatabases() async throws {
+        let source = try await DrillSource.make()
+        do {
+            let repo = try await source.backup("other", databases: "acp_billing acp_tools")
+            let checks = "\(source.dir)/checks.yml"
+            try """
+                checks:
+                  - name: invoices restored
+                    database: acp_billing
+                    query: SELECT count(*) FROM invoices
+                    expect_min: 1
+                  - name: eight tools
+                    database: acp_tools
+                    query: SELECT count(*) FROM tools
+                    expect: "8"
+                """.write(toFile: checks, atomically: true, encoding: .utf8)
+            let ok = try await source.drill(repo, name: "other", ["--checks", checks])
+            #expect(ok.code == 0, "\(ok.stdout)\n\(ok.stderr)")
+            #expect(ok.check("verify_chain")?.status == "skipped" && ok.check("reconcile")?.status == "skipped" && ok.check("smoke.audit_logs")?.status == "skipped")
+            #expect(ok.check("user.eight tools")?.status == "passed" && ok.check("user.invoices restored")?.status == "passed")
+            #expect(ok.report?.rowCountsSummary.hasPrefix("rows=") == true)
+
+            try "checks:\n  - name: nine tools\n    database: acp_tools\n    query: SELECT count(*) FROM tools\n    expect: \"9\"\n".write(toFile: checks, atomically: true, encoding: .utf8)
+            let failing = try await source.drill(repo, name: "other-failing", ["--checks", checks])
+            #expect(failing.code == 1 && failing.check("user.nine tools")?.evidence.contains("expected \"9\"") == true)
+
+            try "checks: [{name: x}]\n".write(toFile: checks, atomically: true, encoding: .utf8)
+            let (badCode, badOut) = try await runCLI(["run", "--repo", repo, "--checks", checks], environment: ["ACP_BACKUP_AGE_IDENTITY": "\(source.dir)/id.txt"])
+            #expect(badCode == 2 && badOut.contains("`database` is required"))
+            let (noKey, noKeyOut) = try await runCLI(["run", "--repo", repo], environment: [:])
+            #expect(noKey == 2 && noKeyOut.contains("ACP_BACKUP_AGE_IDENTITY"))
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+}
