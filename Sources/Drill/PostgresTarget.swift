@@ -60,36 +60,3 @@ public struct QueryError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { "\(database): \(message)" }
 }
-
-/// Undoes COPY text-format escaping of one field (`\N` is NULL).
-func copyUnescape(_ field: ArraySlice<UInt8>) -> String? {
-    if field.count == 2, field.first == 92, field.last == 78 { return nil }
-    guard field.contains(92) else { return String(decoding: field, as: UTF8.self) }
-    var out: [UInt8] = []
-    out.reserveCapacity(field.count)
-    var i = field.startIndex
-    while i < field.endIndex {
-        let b = field[i]
-        if b == 92, i + 1 < field.endIndex {
-            let n = field[i + 1]
-            switch n {
-            case 116: out.append(9)
-            case 110: out.append(10)
-            case 114: out.append(13)
-            case 98: out.append(8)
-            case 102: out.append(12)
-            case 118: out.append(11)
-            default: out.append(n)
-            }
-            i += 2
-        } else {
-            out.append(b)
-            i += 1
-        }
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
-func splitTabs(_ line: [UInt8]) -> [ArraySlice<UInt8>] {
-    line.split(separator: 9, omittingEmptySubsequences: false)
-}
