@@ -24,3 +24,16 @@ pid_alive() {
   pid=$(cat "$1" 2>/dev/null) || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
+
+# acp_drill_bin: the acp-drill to run — $ACP_DRILL, else the newest build of this checkout (a stale
+# release build must not shadow a fresh debug one), else PATH. Exits 2 when there is none.
+acp_drill_bin() {
+  local root bin=${ACP_DRILL:-}
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  if [ -z "$bin" ]; then
+    bin=$(ls -t "$root/.build/release/acp-drill" "$root/.build/debug/acp-drill" 2>/dev/null | head -n 1 || true)
+    [ -n "$bin" ] || bin=$(command -v acp-drill || true)
+  fi
+  [ -n "$bin" ] || { echo "error: acp-drill is not built: run 'swift build -c release' in $root" >&2; exit 2; }
+  printf '%s\n' "$bin"
+}

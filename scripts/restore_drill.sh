@@ -7,12 +7,6 @@
 # exit codes 0 passed, 1 failed, 2 configuration, 3 passed over budget, 130 interrupted;
 # extra flags pass through (e.g. --repo PATH for a local repository).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${ACP_DRILL:-}
-if [ -z "$bin" ]; then
-  # The newest build of this checkout (a stale release build must not shadow a fresh debug one), else PATH.
-  bin=$(ls -t "$root/.build/release/acp-drill" "$root/.build/debug/acp-drill" 2>/dev/null | head -n 1 || true)
-  [ -n "$bin" ] || bin=$(command -v acp-drill || true)
-fi
-[ -n "$bin" ] || { echo "error: acp-drill is not built: run 'swift build -c release' in $root" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
+bin=$(acp_drill_bin)
 exec "$bin" run "$@"

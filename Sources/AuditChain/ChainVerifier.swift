@@ -72,9 +72,7 @@ public struct ChainVerifier: Sendable {
 
     /// Feeds the next row (in id order). After the first failure the rest is still counted, not checked.
     public mutating func add(_ row: AuditRow) {
-        // A stored hash that is not 32 bytes can match nothing: it becomes a value no SHA-256 produces here.
-        let bad = Hash32(w0: ~0, w1: ~0, w2: ~0, w3: UInt64(row.id))
-        add(id: row.id, occurredAt: row.occurredAt, prevHash: Hash32(row.prevHash) ?? bad, rowHash: Hash32(row.rowHash) ?? bad) {
+        add(id: row.id, occurredAt: row.occurredAt, prevHash: Hash32(row.prevHash) ?? .unmatchable, rowHash: Hash32(row.rowHash) ?? .unmatchable) {
             Hash32(ChainHash.rowHash(of: row))!
         }
     }

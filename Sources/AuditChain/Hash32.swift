@@ -7,6 +7,10 @@ public struct Hash32: Hashable, Sendable {
 
     public static let zero = Hash32(w0: 0, w1: 0, w2: 0, w3: 0)
 
+    /// Stands in for a stored hash that is NULL or not 32 bytes: all ones, a value no SHA-256 here yields,
+    /// so it links to nothing and recomputes to nothing.
+    public static let unmatchable = Hash32(w0: ~0, w1: ~0, w2: ~0, w3: ~0)
+
     init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
         self.w0 = w0; self.w1 = w1; self.w2 = w2; self.w3 = w3
     }

@@ -3,6 +3,7 @@ import CurlHTTP
 public import Logging
 public import Repository
 import Crypto
+import Sandbox
 
 /// `acp-drill backup`: each database `pg_dump --format=custom | age` (or gpg), streamed through a SHA-256
 /// into the repository — no plaintext on disk, bounded memory — then the `transparency_roots` snapshot,
@@ -47,13 +48,7 @@ public struct BackupRun: Sendable {
     /// SHA-256 prefix of a recipient: identifies the key without printing it.
     public static func fingerprint(_ recipient: String) -> String { Decryption.fingerprint(recipient) }
 
-    public static func timestamp(_ date: Date = Date()) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return f.string(from: date)
-    }
+    public static func timestamp(_ date: Date = Date()) -> String { SandboxProject.timestamp(date) }
 
     var encryptStep: ProcessPipeline.Step {
         switch config.encryption {

@@ -62,10 +62,8 @@ public enum ChainCheck {
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         let id = row.integer(0) ?? -1
         let micros = (row.integer(2) ?? 0) &+ postgresEpochMicros
-        // A NULL or wrong-length stored hash matches nothing (all ones is no SHA-256 value seen here).
-        let bad = Hash32([UInt8](repeating: 0xff, count: 32))!
-        let prev = row.field(7).flatMap { Hash32($0) } ?? bad
-        let stored = row.field(8).flatMap { Hash32($0) } ?? bad
+        let prev = row.field(7).flatMap { Hash32($0) } ?? .unmatchable
+        let stored = row.field(8).flatMap { Hash32($0) } ?? .unmatchable
         verifier.add(id: id, occurredAt: micros, prevHash: prev, rowHash: stored) {
             // jsonb's binary form is a version byte (1) followed by its text output.
             var payload = row.field(6) ?? empty

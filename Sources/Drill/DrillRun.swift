@@ -77,16 +77,8 @@ public final class DrillRun: Sendable {
         self.client = client
         self.logger = logger
         self.emit = events
-        self.id = Self.timestamp(now)
+        self.id = SandboxProject.timestamp(now)
         self.start = clock.now
-    }
-
-    public static func timestamp(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return f.string(from: date)
     }
 
     var elapsed: Double { Self.seconds(clock.now - start) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditChain
+import Backup
 import DockerEngine
 import Drill
 import Foundation
@@ -95,10 +96,10 @@ struct RunCommand: AsyncParsableCommand {
         if let identity = value("ACP_BACKUP_AGE_IDENTITY") {
             if !FileManager.default.isReadableFile(atPath: identity) { problems.append("ACP_BACKUP_AGE_IDENTITY=\(identity): no readable file there") }
             decryption = .age(identity: identity)
-            if !Self.onPath("age") { problems.append("age is not installed (apt-get install age)") }
+            if !BackupConfig.onPath("age") { problems.append("age is not installed (apt-get install age)") }
         } else if let home = value("ACP_BACKUP_GPG_HOMEDIR") {
             decryption = .gpg(home: home)
-            if !Self.onPath("gpg") { problems.append("gpg is not installed (apt-get install gnupg)") }
+            if !BackupConfig.onPath("gpg") { problems.append("gpg is not installed (apt-get install gnupg)") }
         } else if !dryRun {
             problems.append("ACP_BACKUP_AGE_IDENTITY (path to the age identity file) or ACP_BACKUP_GPG_HOMEDIR must be set")
         }
@@ -203,10 +204,5 @@ struct RunCommand: AsyncParsableCommand {
         print("stages and budgets: gc, pick, download (\(Int(b.download)) s), decrypt (\(Int(b.decrypt)) s) ‖ provision, restore (\(Int(b.restorePerDatabase)) s per database), checks (\(Int(b.verify)) s), report, teardown; total \(Int(b.total)) s until the checks pass")
         print("checks: checksum, decrypt, list, restore, row_counts, smoke.audit_logs, verify_chain, roots.snapshot\(options.customerRoots != nil ? ", roots.customer" : ""), reconcile, health, isolation\(options.userChecks.isEmpty ? "" : ", \(options.userChecks.count) user check(s)")")
         print("outputs: \(reports)/<ts>.json\(noLog ? "" : ", \(log)")\(junit.map { ", \($0)" } ?? "")\(metrics.map { ", \($0)" } ?? "")")
-    }
-
-    static func onPath(_ tool: String) -> Bool {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
     }
 }

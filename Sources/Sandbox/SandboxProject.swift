@@ -45,7 +45,8 @@ public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
         return SandboxProject(name: "\(prefix)_\(timestamp(now))_\(suffix)", kind: kind, expiresAt: now.addingTimeInterval(seconds))
     }
 
-    static func timestamp(_ date: Date) -> String {
+    /// `yyyyMMddTHHmmssZ` in UTC: the timestamp of project names, backup sets and drill reports.
+    public static func timestamp(_ date: Date) -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
