@@ -30,14 +30,27 @@ extension EngineOptions {
     }
 }
 
-/// Writes a line to standard error.
+/// Writes a line to standard error. A closed stderr (a reader that went away) is ignored: the run goes
+/// on to its cleanup instead of dying.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    writeError(text + "\n")
+}
+
+/// Writes text to standard error, unbuffered, ignoring a closed stream.
+func writeError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return }
+        bytes = bytes.dropFirst(n)
+    }
 }
 
 /// JSON for `--json` outputs: sorted keys, so that outputs diff cleanly.
 func jsonText(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

@@ -21,7 +21,7 @@ final class DrillProgress: Sendable {
             guard terminal else { return }
             let pct = total.map { $0 > 0 ? String(format: " %3.0f%%", Double(done) * 100 / Double($0)) : "" } ?? ""
             live.withLock { $0 = true }
-            FileHandle.standardError.write(Data(String(format: "\r  %@ %@: %.1f MB%@\u{1B}[K", stage, item, Double(done) / 1e6, pct).utf8))
+            writeError(String(format: "\r  %@ %@: %.1f MB%@\u{1B}[K", stage, item, Double(done) / 1e6, pct))
         case .line(let text):
             line(text)
         case .check(let c):

@@ -40,12 +40,15 @@ func resourcesByName(_ project: String, _ client: DockerClient) async throws -> 
 /// environment removed, so that they cannot change a test); returns (exit code, stdout, stderr). With
 /// `until` and `signal`, the process gets `signal` once its stderr so far satisfies `until`.
 @discardableResult
+/// Runs acp-drill. With `until`, stderr is read until it holds the trigger; then `signal` is sent, or with
+/// `hangUp` the reader goes away (both pipes closed, as `acp-drill run | head` does) and the run goes on.
 func runCLI(_ args: [String], environment: [String: String] = [:], until: (@Sendable (String) -> Bool)? = nil,
-            signal: Int32? = nil) async throws -> (Int32, String, String) {
-    try await BlockingExecutor.run("test") { try runCLIBlocking(args, environment: environment, until: until, signal: signal) }
+            signal: Int32? = nil, hangUp: Bool = false) async throws -> (Int32, String, String) {
+    try await BlockingExecutor.run("test") { try runCLIBlocking(args, environment: environment, until: until, signal: signal, hangUp: hangUp) }
 }
 
-func runCLIBlocking(_ args: [String], environment: [String: String], until: (@Sendable (String) -> Bool)?, signal: Int32?) throws -> (Int32, String, String) {
+func runCLIBlocking(_ args: [String], environment: [String: String], until: (@Sendable (String) -> Bool)?, signal: Int32?,
+                    hangUp: Bool = false) throws -> (Int32, String, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: acpDrillBinary)
     process.arguments = args
@@ -58,7 +61,7 @@ func runCLIBlocking(_ args: [String], environment: [String: String], until: (@Se
     process.standardInput = FileHandle.nullDevice
     try process.run()
     var errText = ""
-    if let until, let signal {
+    if let until, signal != nil || hangUp {
         // Read stderr line by line until the trigger, then signal the process.
         let handle = err.fileHandleForReading
         var buffer = Data()
@@ -67,8 +70,14 @@ func runCLIBlocking(_ args: [String], environment: [String: String], until: (@Se
             if chunk.isEmpty { break }
             buffer += chunk
         }
-        kill(process.processIdentifier, signal)
         errText = String(decoding: buffer, as: UTF8.self)
+        if hangUp {
+            try? out.fileHandleForReading.close()
+            try? handle.close()
+            process.waitUntilExit()
+            return (process.terminationStatus, "", errText)
+        }
+        if let signal { kill(process.processIdentifier, signal) }
     }
     let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     errText += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
