@@ -1,4 +1,5 @@
 import Foundation
+public import Repository
 
 /// The backup's configuration, from the runbook's environment (and flags for what it does not cover).
 public struct BackupConfig: Sendable {
@@ -48,7 +49,7 @@ public struct BackupConfig: Sendable {
     /// `dryRun` only needs what the plan shows: nothing is required.
     public static func from(
         environment env: [String: String], repo: String?, databasesFrom: String?, dryRun: Bool,
-        toolExists: (String) -> Bool = BackupConfig.onPath
+        toolExists: (String) -> Bool = ProcessPipeline.onPath
     ) throws -> BackupConfig {
         var problems: [String] = []
         func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -101,12 +102,6 @@ public struct BackupConfig: Sendable {
             ageIdentity: value("ACP_BACKUP_AGE_IDENTITY"), gpgHome: value("ACP_BACKUP_GPG_HOMEDIR"))
         config.compressLevel = compress
         return config
-    }
-
-    /// Whether an executable of this name is on PATH.
-    public static func onPath(_ tool: String) -> Bool {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
     }
 }
 

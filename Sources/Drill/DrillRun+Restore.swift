@@ -23,25 +23,58 @@ extension DrillRun {
         if let pw = options.restorePassword, let i = spec.services.firstIndex(where: { $0.role == .postgres }) {
             spec.services[i].environment.append((name: "POSTGRES_PASSWORD", value: pw))
         }
-        let sandbox = try await Sandbox.provision(spec, project: project, client: client, options: options.sandboxOptions, logger: logger) { line in
+        return try await Sandbox.provision(spec, project: project, client: client, options: options.sandboxOptions,
+                                           holdBack: Sandbox.appServicesToHoldBack(spec), logger: logger) { line in
             self.emit(.line("  \(line)"))
         }
-        for r in await sandbox.assertIsolation() {
+    }
+
+    /// The isolation assertions, recorded as checks. A second run (after app services started) replaces
+    /// the first's results: the report describes the stack as it was checked last.
+    func assertIsolation(_ sandbox: Sandbox) async {
+        let results = await sandbox.assertIsolation()
+        state.withLock { $0.checks.removeAll { $0.kind == "isolation" } }
+        for r in results {
             check(r.name, kind: "isolation", r.status, r.evidence,
                   fix: "the sandbox is not isolated from production: do not use its results; see acp-drill up --help for the isolation contract")
         }
-        return sandbox
     }
 
-    func restore(_ dumps: [String: String], manifest: Manifest, into sandbox: Sandbox, scratch: String) async throws -> Restored {
+    /// DESIGN.md §3 "start dependent services": the stack's app services start once the data is restored,
+    /// and only in a sandbox whose isolation held; then isolation is asserted again over the whole stack.
+    func startHeldServices(_ sandbox: Sandbox) async throws {
+        let held = Sandbox.appServicesToHoldBack(options.spec)
+        guard !held.isEmpty else { return }
+        let names = held.sorted().joined(separator: ", ")
+        let isolated = state.withLock { s in !s.checks.contains { $0.kind == "isolation" && $0.status != "passed" && $0.status != "skipped" } }
+        guard isolated else {
+            check("services.start", kind: "core", .failed, "\(names) not started: the sandbox's isolation assertions failed")
+            return
+        }
+        do {
+            try await stage("services") {
+                try await sandbox.start(held, from: options.spec) { line in self.emit(.line("  \(line)")) }
+            }
+            check("services.start", kind: "core", .passed, "started after the restore: \(names)")
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            check("services.start", kind: "core", .failed, "\(error)", fix: "see the service's logs: keep the sandbox (--keep) and run acp-drill exec PROJECT SERVICE -- …, or docker logs")
+            return
+        }
+        await assertIsolation(sandbox)
+    }
+
+    func restore(_ plain: Plain, manifest: Manifest, into sandbox: Sandbox, scratch: String) async throws -> Restored {
+        let dumps = plain.dumps
         guard let pg = sandbox.service(role: .postgres) else {
             throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
         }
-        let target = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres", password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
+        var target = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres", password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
+        target.directAddress = await PostgresTarget.directAddress(pg.address, client: client)
+        if let address = target.directAddress { emit(.line("bulk reads (verify-chain, reconcile) go straight to \(address):5432 from the host")) }
+        let pgTarget = target
         if let v = try? await target.query("SHOW server_version", client: client).first?.first { state.withLock { $0.serverVersion = v } }
-        // Largest first, so that the long restore starts at once and the small ones fill in around it.
         let sizes = Dictionary(manifest.objects.compactMap { o in o.database.map { ($0, o.size) } }, uniquingKeysWith: max)
-        let order = dumps.keys.sorted { (sizes[$0] ?? 0, $1) > (sizes[$1] ?? 0, $0) }
         let plainSizes = Dictionary(uniqueKeysWithValues: dumps.map { db, path in
             (db, ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0)
         })
@@ -49,60 +82,96 @@ extension DrillRun {
         emit(.line("uploading \(dumps.count) dump(s), \(total) bytes, into \(pg.containerName)"))
         let t0 = ContinuousClock.now
         let tar = try TarStream(entries: [TarEntry(name: "acp-drill-restore", content: .directory, mode: 0o755)]
-            + order.map { TarEntry(name: "acp-drill-restore/\($0).dump", content: .file(path: dumps[$0]!), mode: 0o644) })
+            + dumps.keys.sorted().map { TarEntry(name: "acp-drill-restore/\($0).dump", content: .file(path: dumps[$0]!), mode: 0o644) })
         try await client.putArchive(pg.containerID, path: "/tmp", tar: tar)
         // The host's plaintext goes as soon as the sandbox holds it.
         for path in dumps.values { try? FileManager.default.removeItem(atPath: path) }
         emit(.line("uploaded in \(String(format: "%.1f", Self.seconds(ContinuousClock.now - t0))) s (\(Self.rate(total, Self.seconds(ContinuousClock.now - t0))))"))
 
-        // One job budget for the machine: as many restores at once as there are jobs; a database holding a
-        // large share of the data gets -j over its tables and indexes, the small ones one job each.
-        let jobs = max(1, options.jobs)
         let restored = Mutex<[String]>([])
-        try await forEach(order, concurrency: jobs) { db in
-            let share = total > 0 ? Double(plainSizes[db] ?? 0) / Double(total) : 0
-            let j = share >= 0.25 ? jobs : 1
-            if try await self.restoreOne(db, jobs: j, target: target, dumpBytes: sizes[db] ?? 0, plainBytes: plainSizes[db]) {
-                restored.withLock { $0.append(db) }
+        try await Self.runPlan(Self.jobPlan(plainSizes, jobs: options.jobs), jobs: options.jobs) { item in
+            if try await self.restoreOne(item.database, jobs: item.jobs, target: pgTarget, toc: plain.tocs[item.database],
+                                         dumpBytes: sizes[item.database] ?? 0, plainBytes: plainSizes[item.database]) {
+                restored.withLock { $0.append(item.database) }
             }
         }
         _ = try? await client.execCollect(pg.containerID, ["rm", "-rf", Self.restoreDir])
-        return Restored(databases: restored.withLock { $0 }.sorted(), target: target, sandbox: sandbox)
+        return Restored(databases: restored.withLock { $0 }.sorted(), target: pgTarget, sandbox: sandbox)
     }
 
-    /// Lists, creates and restores one database; returns whether it was restored.
-    func restoreOne(_ db: String, jobs: Int, target: PostgresTarget, dumpBytes: Int64, plainBytes: Int64?) async throws -> Bool {
+    /// One database of a restore plan.
+    public struct PlannedRestore: Sendable, Equatable {
+        public var database: String
+        /// `pg_restore -j`: more than one only for a database holding a quarter or more of the data.
+        public var jobs: Int
+        /// Under 5 % of the data: restored in the light lane, where time goes to process and connection
+        /// start-up rather than CPU.
+        public var light: Bool
+    }
+
+    /// The restore plan under one job budget for the machine, largest first, so that the long restore
+    /// starts at once: a database holding a quarter or more of the data gets `-j jobs` over its tables and
+    /// indexes, the others one job; the small ones go to the light lane.
+    public static func jobPlan(_ sizes: [String: Int64], jobs: Int) -> [PlannedRestore] {
+        let total = sizes.values.reduce(0, +)
+        return sizes.keys.sorted { (sizes[$0] ?? 0, $1) > (sizes[$1] ?? 0, $0) }.map { db in
+            let share = total > 0 ? Double(sizes[db] ?? 0) / Double(total) : 0
+            return PlannedRestore(database: db, jobs: share >= 0.25 ? max(1, jobs) : 1, light: share < 0.05 && sizes.count > 1)
+        }
+    }
+
+    /// Runs a plan: the heavy restores `jobs` at a time, and beside them the light lane, `jobs` small
+    /// databases at a time (they would otherwise queue behind the large ones and finish the restore with a
+    /// tail of start-ups, which cost latency rather than CPU).
+    public static func runPlan(_ plan: [PlannedRestore], jobs: Int, _ body: @escaping @Sendable (PlannedRestore) async throws -> Void) async throws {
+        async let light: Void = forEach(plan.filter(\.light), concurrency: max(1, jobs), body)
+        try await forEach(plan.filter { !$0.light }, concurrency: max(1, jobs), body)
+        try await light
+    }
+
+    /// Lists, creates and restores one database; returns whether it was restored. The table of contents
+    /// read on the host (`toc`) saves an exec; without it the sandbox's pg_restore lists the dump. Creating
+    /// and restoring share one exec: every exec costs a runc start, CPU the restores need.
+    func restoreOne(_ db: String, jobs: Int, target: PostgresTarget, toc: String?, dumpBytes: Int64, plainBytes: Int64?) async throws -> Bool {
         let file = "\(Self.restoreDir)/\(db).dump"
         var database = DrillReport.Database(name: db, dumpBytes: dumpBytes, plaintextBytes: plainBytes, jobs: jobs, restoreSeconds: nil, restored: false, rowCounts: [:])
         defer { let d = database; state.withLock { $0.databases.append(d) } }
         // 1. The table of contents must be readable.
-        let list = try await client.execCollect(target.containerID, ["pg_restore", "--list", file], env: target.env)
-        guard list.exitCode == 0 else {
-            check("list.\(db)", kind: "core", .failed, "pg_restore --list: \(list.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
-                  fix: "the decrypted object is not a pg_dump custom-format archive (pg_dump --format=custom), or was written by a newer pg_dump than the sandbox's")
-            return false
+        var listing = toc
+        var reader = "the host's pg_restore"
+        if listing == nil {
+            let list = try await client.execCollect(target.containerID, ["pg_restore", "--list", file], env: target.env)
+            guard list.exitCode == 0 else {
+                check("list.\(db)", kind: "core", .failed, "pg_restore --list: \(list.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
+                      fix: "the decrypted object is not a pg_dump custom-format archive (pg_dump --format=custom), or was written by a newer pg_dump than the sandbox's")
+                return false
+            }
+            listing = list.stdoutText
+            reader = "the sandbox's pg_restore"
         }
-        let lines = list.stdoutText.split(separator: "\n")
+        let lines = (listing ?? "").split(separator: "\n")
         let entries = lines.filter { !$0.hasPrefix(";") }.count
         let header = { (key: String) in lines.first { $0.contains(key) }.map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } }
         let encoding = header("Encoding") ?? "UTF8"
-        check("list.\(db)", kind: "core", .passed, "pg_restore --list reads \(entries) entries (dumped from \(header("Dumped from database version").map { "PostgreSQL \($0)" } ?? "?"), encoding \(encoding))")
-        // 2. Created fresh, then restored.
+        check("list.\(db)", kind: "core", .passed, "pg_restore --list reads \(entries) entries with \(reader) (dumped from \(header("Dumped from database version").map { "PostgreSQL \($0)" } ?? "?"), encoding \(encoding))")
+        // 2. Created fresh, then restored: one transaction per database when it has one job (with
+        // wal_level=minimal, COPY into a table created in the same transaction writes no WAL).
         emit(.line("restoring \(db) (pg_restore -j \(jobs))"))
         let safeEncoding = encoding.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } ? encoding : "UTF8"
-        let create = try await client.execCollect(target.containerID, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c",
-                                                                       "CREATE DATABASE \(Self.quoteIdent(db)) TEMPLATE template0 ENCODING '\(safeEncoding)'"], env: target.env)
-        guard create.exitCode == 0 else {
-            check("restore.\(db)", kind: "core", .failed, "CREATE DATABASE: \(create.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
-            return false
-        }
+        let create = "CREATE DATABASE \(Self.quoteIdent(db)) TEMPLATE template0 ENCODING '\(safeEncoding)'"
+        let restoreArgs = ["--exit-on-error", "--no-owner", "--no-privileges", "--no-tablespaces"]
+            + (jobs > 1 ? ["-j", String(jobs)] : ["--single-transaction"]) + ["-d", db, file]
         let offset = elapsed
         let t0 = ContinuousClock.now
-        let r = try await client.execCollect(target.containerID, ["pg_restore", "--exit-on-error", "--no-owner", "--no-privileges", "--no-tablespaces",
-                                                                  "-j", String(jobs), "-d", db, file], env: target.env)
+        let r = try await client.execCollect(target.containerID, ["sh", "-c", Self.createThenRestore, "sh", create] + restoreArgs, env: target.env)
         let seconds = Self.seconds(ContinuousClock.now - t0)
+        if r.exitCode == Self.createFailed {
+            check("restore.\(db)", kind: "core", .failed, "CREATE DATABASE: \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+            return false
+        }
         database.restoreSeconds = seconds
-        record("restore.\(db)", offset: offset, seconds: seconds, budget: options.budgets.restorePerDatabase, status: r.exitCode == 0 ? "done" : "failed", detail: "pg_restore -j \(jobs)")
+        let how = jobs > 1 ? "-j \(jobs)" : "--single-transaction"
+        record("restore.\(db)", offset: offset, seconds: seconds, budget: options.budgets.restorePerDatabase, status: r.exitCode == 0 ? "done" : "failed", detail: "pg_restore \(how)")
         guard r.exitCode == 0 else {
             let (statement, fix) = Self.failingStatement(r.stderrText)
             check("restore.\(db)", kind: "core", .failed, statement, fix: fix, seconds: seconds)
@@ -110,9 +179,14 @@ extension DrillRun {
         }
         database.restored = true
         let bytes = plainBytes ?? dumpBytes
-        check("restore.\(db)", kind: "core", .passed, "pg_restore --exit-on-error -j \(jobs): \(entries) entries in \(String(format: "%.1f", seconds)) s (\(Self.rate(bytes, seconds)))", seconds: seconds)
+        check("restore.\(db)", kind: "core", .passed, "pg_restore --exit-on-error \(how): \(entries) entries in \(String(format: "%.1f", seconds)) s (\(Self.rate(bytes, seconds)))", seconds: seconds)
         return true
     }
+
+    /// `sh -c` script: `$1` is the CREATE DATABASE statement (psql, exit 90 when it fails), the rest are
+    /// pg_restore's arguments. Nothing is interpolated by the shell: every value is a quoted parameter.
+    static let createThenRestore = #"psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "$1" || exit 90; shift; exec pg_restore "$@""#
+    static let createFailed: Int32 = 90
 
     /// pg_restore's error, the TOC entry and the statement that failed, and the runbook's fix for it.
     static func failingStatement(_ stderr: String) -> (String, String) {

@@ -15,6 +15,9 @@ extension DrillRun {
         /// database → plaintext custom-format dump (in scratch)
         var dumps: [String: String]
         var snapshot: [UInt8]?
+        /// database → `pg_restore --list` of its dump, read on the host while the sandbox comes up
+        /// (absent when the host has no pg_restore, or its pg_restore cannot read the dump).
+        var tocs: [String: String] = [:]
     }
 
     static let checksumFix = "the object changed after the backup wrote it (tampering, a partial upload or bit rot): drill an older set with --backup TS and investigate the repository"
@@ -24,7 +27,7 @@ extension DrillRun {
     func download(_ manifest: Manifest, scratch: String) async throws -> [Fetched] {
         let source = options.source
         let results = Mutex<[Fetched]>([])
-        try await forEach(manifest.objects, concurrency: 4) { object in
+        try await Self.forEach(manifest.objects, concurrency: 4) { object in
             let t0 = ContinuousClock.now
             let name = self.name(of: object)
             do {
@@ -66,7 +69,7 @@ extension DrillRun {
             return Plain(dumps: [:], snapshot: nil)
         }
         let result = Mutex(Plain(dumps: [:], snapshot: nil))
-        try await forEach(objects, concurrency: options.jobs) { f in
+        try await Self.forEach(objects, concurrency: options.jobs) { f in
             let name = self.name(of: f.object)
             let out = "\(scratch)/\(name).plain"
             let t0 = ContinuousClock.now
@@ -75,7 +78,12 @@ extension DrillRun {
                 let seconds = Self.seconds(ContinuousClock.now - t0)
                 if !self.options.source.isLocal { try? FileManager.default.removeItem(atPath: f.path) }
                 if let db = f.object.database {
-                    result.withLock { $0.dumps[db] = out }
+                    let toc = try? await BlockingExecutor.run("drill") { () throws -> String in
+                        var text = Data()
+                        try ProcessPipeline.run([.init(executable: "pg_restore", arguments: ["--list", out])]) { text.append($0) }
+                        return String(decoding: text, as: UTF8.self)
+                    }
+                    result.withLock { $0.dumps[db] = out; $0.tocs[db] = toc }
                 } else {
                     let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
                     try? FileManager.default.removeItem(atPath: out)
@@ -97,7 +105,7 @@ extension DrillRun {
     }
 
     /// Runs `body` for each item with at most `concurrency` at once; cancellation stops new items.
-    func forEach<T: Sendable>(_ items: [T], concurrency: Int, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+    public static func forEach<T: Sendable>(_ items: [T], concurrency: Int, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             for _ in 0 ..< min(max(1, concurrency), items.count) {

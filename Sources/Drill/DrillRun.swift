@@ -109,7 +109,16 @@ public final class DrillRun: Sendable {
     }
 
     func check(_ name: String, kind: String, _ status: CheckResult.Status, _ evidence: String, fix: String? = nil, seconds: Double = 0) {
-        let c = DrillReport.Check(name: name, kind: kind, status: status.rawValue, evidence: evidence, fix: status == .passed || status == .skipped ? nil : fix, seconds: seconds)
+        commit(Self.result(name, kind: kind, status, evidence, fix: fix, seconds: seconds))
+    }
+
+    /// A check's result, not yet in the report (checks that run concurrently are committed in a fixed order,
+    /// so that the report and its first failure do not depend on which finished first).
+    static func result(_ name: String, kind: String, _ status: CheckResult.Status, _ evidence: String, fix: String? = nil, seconds: Double = 0) -> DrillReport.Check {
+        DrillReport.Check(name: name, kind: kind, status: status.rawValue, evidence: evidence, fix: status == .passed || status == .skipped ? nil : fix, seconds: seconds)
+    }
+
+    func commit(_ c: DrillReport.Check) {
         state.withLock { $0.checks.append(c) }
         emit(.check(c))
     }
@@ -126,7 +135,7 @@ public final class DrillRun: Sendable {
         var sandboxInfo: DrillReport.SandboxInfo?
         var engineVersion: (String?, String?) = (nil, nil)
         do {
-            try await stage("gc") {
+            await stage("gc") {
                 await Reaper.collectBeforeRun(client: client, logger: logger)
                 Self.sweepScratch(parent: options.scratchParent)
             }
@@ -142,12 +151,19 @@ public final class DrillRun: Sendable {
             let objects = try await stage("download", budget: options.budgets.download) { try await download(manifest, scratch: scratch) }
             let plain = try await stage("decrypt", budget: options.budgets.decrypt) { try await decrypt(manifest, objects: objects, scratch: scratch) }
             let sandbox = try await provisioned
+            // The isolation probes (a second, most of it the DNS probe's resolver timeout) run alongside the
+            // restore: restoring into the sandbox cannot reach production; what could — the stack's app
+            // services, and the verdict — waits for them.
+            async let isolated: Void = stage("isolation") { await assertIsolation(sandbox) }
             if !plain.dumps.isEmpty {
-                let restored = try await stage("restore") { try await restore(plain.dumps, manifest: manifest, into: sandbox, scratch: scratch) }
+                let restored = try await stage("restore") { try await restore(plain, manifest: manifest, into: sandbox, scratch: scratch) }
+                await isolated
+                try await startHeldServices(sandbox)
                 try await stage("checks", budget: options.budgets.verify) {
                     try await runChecks(restored, manifest: manifest, snapshot: plain.snapshot, sandbox: sandbox)
                 }
             } else {
+                await isolated
                 check("restore", kind: "core", .failed, "nothing to restore: no database dump of the set could be decrypted",
                       fix: "see the checksum and decrypt checks above")
             }

@@ -10,6 +10,9 @@ public struct PostgresTarget: Sendable {
     public var database: String
     /// Session settings for every connection (`PGOPTIONS`), e.g. `-c statement_timeout=30000`.
     public var sessionOptions: String?
+    /// The container's address when the host reaches it directly (`directAddress(_:client:)`): bulk COPY
+    /// reads then skip the exec relay.
+    public var directAddress: String?
 
     public init(containerID: String, user: String, password: String, database: String) {
         self.containerID = containerID
@@ -40,6 +43,7 @@ public struct PostgresTarget: Sendable {
 
     /// Runs a `COPY … TO STDOUT` statement and hands its raw output to `onChunk` as it arrives.
     public func copyOutRaw(_ statement: String, client: DockerClient, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
+        if let directAddress, try await copyOutDirect(directAddress, statement, onChunk: onChunk) { return }
         let errors = Mutex<[UInt8]>([])
         let code = try await client.exec(containerID, ExecCreate(cmd: ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", statement], env: env)) { stream, bytes in
             if stream == .stderr {

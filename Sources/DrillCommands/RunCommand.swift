@@ -12,10 +12,12 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "The restore drill: restore the newest complete backup set in an isolated sandbox, check it, report, tear down.",
-        discussion: """
+        discussion: prose("""
             Pipeline (each stage timed, compared with its budget):
-              gc → pick set → download + sha256 → decrypt ‖ provision sandbox → restore every database
-              (pg_restore --exit-on-error -j N, concurrently) → checks → verdict + reports → teardown
+              gc → pick set → download + sha256 → decrypt ‖ provision sandbox
+                 → restore every database (pg_restore --exit-on-error, concurrently)
+                   ‖ isolation assertions → app services → checks → verdict + reports
+                 → teardown
             Checks, each passed / failed / timed_out / skipped, with evidence: the checksum and decryption of
             every object, pg_restore --list, the restore, exact row counts of every table, the smoke count
             (SELECT count(*) FROM audit_logs), verify-chain (hash chain + signed daily roots), the restored
@@ -25,12 +27,15 @@ struct RunCommand: AsyncParsableCommand {
             databases can be drilled. The verdict fails closed: a check that could not run is a failure.
 
             Environment (the runbook's):
-              ACP_BACKUP_AGE_IDENTITY    age identity file that opens the set   -OR-
-              ACP_BACKUP_GPG_HOMEDIR     gpg home holding the decryption key
-              ACP_BACKUP_S3_BUCKET       s3://bucket/prefix (or --repo PATH for a local folder)
-              ACP_BACKUP_S3_ENDPOINT     S3-compatible endpoint (optional); AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
-              RESTORE_DB_PASSWORD        the sandbox Postgres password (optional; generated per drill)
-              ACP_DRILL_OPERATOR         who runs the drill, for the log (default: $USER, else "system")
+              ACP_BACKUP_AGE_IDENTITY  age identity file that opens the set   -OR-
+              ACP_BACKUP_GPG_HOMEDIR   gpg home holding the decryption key
+              ACP_BACKUP_S3_BUCKET     s3://bucket/prefix (or --repo PATH: a local folder)
+              ACP_BACKUP_S3_ENDPOINT   S3-compatible endpoint (optional); credentials
+                                       from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+              RESTORE_DB_PASSWORD      the sandbox's Postgres password (optional;
+                                       generated per drill)
+              ACP_DRILL_OPERATOR       who runs the drill, for the log (default:
+                                       $USER, else "system")
             Plaintext exists only inside the sandbox and, briefly, in a private 0700 scratch folder removed on
             every exit path (a killed run's folder is swept by the next run).
 
@@ -42,11 +47,12 @@ struct RunCommand: AsyncParsableCommand {
             2 configuration or usage, 3 passed over a time budget, 130 interrupted (after teardown; verdict ABORTED).
 
             Examples:
-              acp-drill run --repo /srv/backups                    the newest set in a folder
-              acp-drill run --random-within 30d --junit drill.xml  a random set of the last 30 days, for CI
-              acp-drill run --backup 20261126 --keep               that day's set, kept for inspection
-              acp-drill run --dry-run                              the plan: set, sizes, stages, budgets
-            """
+              acp-drill run --repo /srv/backups       the newest set in a folder
+              acp-drill run --random-within 30d --junit drill.xml
+                                                      a random set of the last 30 days (CI)
+              acp-drill run --backup 20261126 --keep  that day's set, kept for inspection
+              acp-drill run --dry-run                 the plan: set, sizes, stages, budgets
+            """)
     )
 
     @Flag(help: "Print the plan (set, sizes, stages, budgets); create, download and decrypt nothing.") var dryRun = false
@@ -96,10 +102,10 @@ struct RunCommand: AsyncParsableCommand {
         if let identity = value("ACP_BACKUP_AGE_IDENTITY") {
             if !FileManager.default.isReadableFile(atPath: identity) { problems.append("ACP_BACKUP_AGE_IDENTITY=\(identity): no readable file there") }
             decryption = .age(identity: identity)
-            if !BackupConfig.onPath("age") { problems.append("age is not installed (apt-get install age)") }
+            if !ProcessPipeline.onPath("age") { problems.append("age is not installed (apt-get install age)") }
         } else if let home = value("ACP_BACKUP_GPG_HOMEDIR") {
             decryption = .gpg(home: home)
-            if !BackupConfig.onPath("gpg") { problems.append("gpg is not installed (apt-get install gnupg)") }
+            if !ProcessPipeline.onPath("gpg") { problems.append("gpg is not installed (apt-get install gnupg)") }
         } else if !dryRun {
             problems.append("ACP_BACKUP_AGE_IDENTITY (path to the age identity file) or ACP_BACKUP_GPG_HOMEDIR must be set")
         }

@@ -10,14 +10,14 @@ struct VerifyChainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-chain",
         abstract: "Verify the audit hash chain and its signed daily roots in a kept project (or a named container).",
-        discussion: """
+        discussion: prose("""
             Checks that audit_logs ids are contiguous from 1, every prev_hash links, every row_hash recomputes,
             the transparency_roots cover each day's ids exactly once, each root recomputes (RFC 6962), and each
             Ed25519 signature verifies with a transparency_historical_keys key valid at signed_at. Rows after
             the last root are reported as the unsealed tail. A failure names the first bad id or day.
             Rows stream out with COPY: memory stays flat whatever the table's size.
             Exit codes: 0 verified, 1 the chain failed, 2 usage.
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions
@@ -39,8 +39,10 @@ struct VerifyChainCommand: AsyncParsableCommand {
                 printError("error: project \(project) has no Postgres service")
                 throw DrillExit.configuration
             }
-            target = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres",
-                                    password: pg.postgresPassword ?? "", database: database)
+            var t = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres",
+                                   password: pg.postgresPassword ?? "", database: database)
+            t.directAddress = await PostgresTarget.directAddress(pg.address, client: client)
+            target = t
         } else {
             let inspect = try await client.inspectContainer(container!)
             let env = inspect.config?.environment ?? [:]

@@ -76,6 +76,12 @@ public struct ProcessPipeline {
 
     final class ErrBox: @unchecked Sendable { var data = Data() }
 
+    /// Whether an executable of this name is on PATH.
+    public static func onPath(_ tool: String) -> Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+    }
+
     /// The first line a tool prints for `--version`.
     public static func version(_ tool: String) -> String {
         var text = ""

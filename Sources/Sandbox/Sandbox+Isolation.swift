@@ -9,13 +9,21 @@ extension Sandbox {
     /// resolve) and the addresses of containers on this engine named like a production host (which must
     /// not answer).
     public func assertIsolation() async -> [CheckResult] {
-        var results: [CheckResult] = []
-        let containers = services
-        guard let probe = containers.first(where: { $0.role == .postgres }) ?? containers.first else {
+        guard let probe = services.first(where: { $0.role == .postgres }) ?? services.first else {
             return [.failed("isolation", "the sandbox has no running service to probe from")]
         }
-        let prodHosts = options.allProductionHosts
+        // Independent probes, run at once: this is on the way to every restore.
+        async let dns = probeDNS(from: probe)
+        async let tcp = probeTCP(from: probe)
+        async let network = checkNetwork()
+        async let containers = checkContainers()
+        async let redis = checkRedis()
+        return await dns + tcp + network + containers + redis
+    }
 
+    private func probeDNS(from probe: Service) async -> [CheckResult] {
+        var results: [CheckResult] = []
+        let prodHosts = options.allProductionHosts
         // 1. Production names do not resolve from inside.
         do {
             // Unknown names fail at once (the embedded DNS forwards only to the container's own loopback); the
@@ -35,6 +43,13 @@ extension Sandbox {
             }
         } catch { results.append(.failed("isolation.dns", "probe failed: \(error)")) }
 
+        return results
+    }
+
+    private func probeTCP(from probe: Service) async -> [CheckResult] {
+        var results: [CheckResult] = []
+        let containers = services
+        let prodHosts = options.allProductionHosts
         // 2. Production containers on this engine do not answer from inside.
         do {
             let ours = Set(containers.map(\.containerID))
@@ -70,6 +85,12 @@ extension Sandbox {
             }
         } catch { results.append(.failed("isolation.tcp", "probe failed: \(error)")) }
 
+        return results
+    }
+
+    private func checkNetwork() async -> [CheckResult] {
+        var results: [CheckResult] = []
+        let containers = services
         // 3. The network is internal and holds only this project's containers.
         do {
             let net = try await client.inspectNetwork(project.networkName)
@@ -86,6 +107,12 @@ extension Sandbox {
             }
         } catch { results.append(.failed("isolation.network", "cannot inspect the network: \(error)")) }
 
+        return results
+    }
+
+    private func checkContainers() async -> [CheckResult] {
+        var results: [CheckResult] = []
+        let containers = services
         // 4 and 5. Mounts and host settings of every container.
         var mountProblems: [String] = []
         var hostProblems: [String] = []
@@ -132,6 +159,12 @@ extension Sandbox {
             ? .passed("isolation.host", "\(containers.count) container(s): no published port, not privileged, no host network/PID/IPC, no bind mount, no DNS forwarding")
             : .failed("isolation.host", hostProblems.joined(separator: "; ")))
 
+        return results
+    }
+
+    private func checkRedis() async -> [CheckResult] {
+        var results: [CheckResult] = []
+        let containers = services
         // 6. Redis is the sandbox's own and empty.
         if let redis = containers.first(where: { $0.role == .redis }) {
             do {
@@ -147,5 +180,6 @@ extension Sandbox {
         return results
     }
 }
+
 
 func shellQuote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }

@@ -9,13 +9,16 @@ extension Sandbox {
     /// Creates the project's internal network and services (in `depends_on` order, each ready before its
     /// dependents start), then returns. On any failure — including cancellation — everything already
     /// created is torn down before the error is rethrown.
+    ///
+    /// `holdBack` names services that are not started yet (the drill's app services, started with
+    /// `start(_:from:)` once the data is restored); their images are still checked up front.
     public static func provision(
         _ spec: StackSpec, project: SandboxProject, client: DockerClient, options: SandboxOptions = SandboxOptions(),
-        logger: Logger, progress: ProgressHandler? = nil
+        holdBack: Set<String> = [], logger: Logger, progress: ProgressHandler? = nil
     ) async throws -> Sandbox {
         let sandbox = Sandbox(project: project, client: client, options: options, logger: logger)
         do {
-            try await sandbox.build(spec, progress: progress)
+            try await sandbox.build(spec, holdBack: holdBack, progress: progress)
         } catch {
             logger.warning("provisioning failed, tearing down", metadata: ["error": "\(error)"])
             _ = try? await sandbox.teardown()
@@ -42,24 +45,58 @@ extension Sandbox {
         }
     }
 
-    private func build(_ spec: StackSpec, progress: ProgressHandler?) async throws {
-        let order = try spec.startOrder()
-        // Every image must be local before anything is created (no implicit pulls).
+    /// Starts services of `spec` held back at provisioning (by dependency level; their dependencies already
+    /// run). Whatever fails is left for the sandbox's teardown, like the rest of the project.
+    public func start(_ names: Set<String>, from spec: StackSpec, progress: ProgressHandler? = nil) async throws {
+        let order = try spec.startOrder().filter { names.contains($0.name) }
+        try await startLevels(order, images: try await localImages(order), progress: progress)
+    }
+
+    /// Services held back from provisioning so that they start after the restore: the app services, except
+    /// those a service that starts at once depends on (directly or through other services).
+    public static func appServicesToHoldBack(_ spec: StackSpec) -> Set<String> {
+        var held = Set(spec.services.filter { $0.role == .app }.map(\.name))
+        let byName = Dictionary(spec.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var changed = true
+        while changed {
+            changed = false
+            for service in spec.services where !held.contains(service.name) {
+                for dep in service.dependsOn where held.contains(dep) && byName[dep] != nil {
+                    held.remove(dep)
+                    changed = true
+                }
+            }
+        }
+        return held
+    }
+
+    /// Every image must be local before anything is created (no implicit pulls).
+    private func localImages(_ services: [ServiceSpec]) async throws -> [String: ImageInspect] {
         var images: [String: ImageInspect] = [:]
-        for service in order where images[service.image] == nil {
+        for service in services where images[service.image] == nil {
             do { images[service.image] = try await client.inspectImage(service.image) } catch let e as DockerError where e.isNotFound {
                 throw SandboxError(code: .imageMissing,
                     message: "image \(service.image) (service \(service.name)) is not on the engine: build it with scripts/build-images.sh or pull it")
             }
         }
+        return images
+    }
+
+    private func build(_ spec: StackSpec, holdBack: Set<String>, progress: ProgressHandler?) async throws {
+        let order = try spec.startOrder()
+        let images = try await localImages(order)
         progress?("network \(project.networkName)")
         var netLabels = project.labels
         netLabels[SandboxProject.Label.composeNetwork] = "net"
         try await client.createNetwork(NetworkCreate(
             name: project.networkName, driver: "bridge", internal: true, labels: netLabels,
             options: ["com.docker.network.bridge.enable_icc": "true"]))
-        // Services start by dependency level: a level's services start together once every service of
-        // the levels before is ready (Redis does not wait for Postgres unless it depends on it).
+        try await startLevels(order.filter { !holdBack.contains($0.name) }, images: images, progress: progress)
+    }
+
+    /// Services start by dependency level: a level's services start together once every service of the
+    /// levels before is ready (Redis does not wait for Postgres unless it depends on it).
+    private func startLevels(_ order: [ServiceSpec], images: [String: ImageInspect], progress: ProgressHandler?) async throws {
         for level in Self.levels(order) {
             try Task.checkCancellation()
             try await withThrowingTaskGroup(of: Service.self) { group in

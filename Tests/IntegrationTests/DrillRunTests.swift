@@ -69,13 +69,13 @@ struct DrillSource {
 
     /// `acp-drill run` on a repository; outputs go to DIR/out-<name>.
     func drill(_ repo: String, name: String, _ extra: [String] = [], identity: String? = nil, env: [String: String] = [:],
-               until: (@Sendable (String) -> Bool)? = nil, signal: Int32? = nil) async throws -> Drilled {
+               until: (@Sendable (String) -> Bool)? = nil, signal: Int32? = nil, hangUp: Bool = false) async throws -> Drilled {
         let out = "\(dir)/out-\(name)"
         var environment = ["ACP_BACKUP_AGE_IDENTITY": identity ?? "\(dir)/id.txt"]
         environment.merge(env) { $1 }
         let (code, stdout, stderr) = try await runCLI(
             ["run", "--repo", repo, "--reports", "\(out)/reports", "--log", "\(out)/restore_drill.md", "--junit", "\(out)/junit.xml",
-             "--metrics", "\(out)/drill.prom"] + extra, environment: environment, until: until, signal: signal)
+             "--metrics", "\(out)/drill.prom"] + extra, environment: environment, until: until, signal: signal, hangUp: hangUp)
         let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(out)/reports")) ?? []
         let report = files.first { $0.hasSuffix(".json") }.flatMap { FileManager.default.contents(atPath: "\(out)/reports/\($0)") }
             .flatMap { try? JSONDecoder().decode(DrillReport.self, from: $0) }
@@ -258,7 +258,7 @@ struct DrillSource {
         await clean.close()
     }
 
-    @Test("SIGINT during the restore: teardown, exit 130, verdict ABORTED written")
+    @Test("SIGINT during the restore: teardown, exit 130, verdict ABORTED written; a reader that goes away does not kill the drill")
     func interruptedDuringRestore() async throws {
         let source = try await DrillSource.make()
         do {
@@ -272,6 +272,53 @@ struct DrillSource {
             #expect(log.contains("| ABORTED |"))
             let left = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()))?.filter { $0.hasPrefix("acp-drill-scratch-") } ?? []
             #expect(left.isEmpty, "the scratch folder (plaintext) is removed: \(left)")
+
+            // The reader goes away mid-restore (`acp-drill run | head`): no SIGPIPE death, the drill finishes,
+            // writes its evidence and tears down (drill() asserts nothing is left).
+            let gone = try await source.drill(repo, name: "hangup", until: { $0.contains("restoring acp_") }, hangUp: true)
+            #expect(gone.code == 0, "\(gone.stderr)")
+            #expect(gone.report?.verdict == .passed && gone.report?.sandbox?.tornDown == true)
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+
+    @Test("the stack's app services start after the restore, see the restored data, and are health-checked")
+    func appServicesAfterRestore() async throws {
+        let source = try await DrillSource.make()
+        do {
+            let repo = try await source.backup("apps", databases: "acp_tenants")
+            let stack = "\(source.dir)/stack.yml"
+            // The worker records what it sees when it starts: the restored tenants, or an error.
+            try """
+                services:
+                  postgres:
+                    image: acp-drill/postgres:15
+                  worker:
+                    image: acp-drill/postgres:15
+                    x-acp-drill-role: app
+                    depends_on: [postgres]
+                    environment:
+                      PGPASSWORD: ${RESTORE_DB_PASSWORD}
+                    entrypoint: ["sh", "-c", "psql -h postgres -U postgres -d acp_tenants -Atc 'SELECT count(*) FROM tenants' > /tmp/seen 2>&1; exec sleep 600"]
+                """.write(toFile: stack, atomically: true, encoding: .utf8)
+            let password = "drill-\(UUID().uuidString.prefix(12))"
+            let d = try await source.drill(repo, name: "apps", ["-f", stack, "--keep"], env: ["RESTORE_DB_PASSWORD": password])
+            let project = try #require(d.report?.sandbox?.project)
+            do {
+                #expect(d.code == 0, "\(d.stdout)\n\(d.stderr)")
+                #expect(d.check("services.start")?.status == "passed" && d.check("health.worker")?.status == "passed")
+                #expect(d.check("isolation.host")?.evidence.contains("2 container(s)") == true, "isolation asserted again over the whole stack")
+                let stages = d.report?.stages ?? []
+                let restoreEnd = try #require(stages.first { $0.name == "restore" }).offsetSeconds + stages.first { $0.name == "restore" }!.seconds
+                #expect(try #require(stages.first { $0.name == "services" }).offsetSeconds >= restoreEnd)
+                let worker = try await source.client.inspectContainer("\(project)-worker-1")
+                let seen = try await source.client.execCollect(worker.id, ["cat", "/tmp/seen"])
+                #expect(seen.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "3", "the worker saw: \(seen.stdoutText)")
+            } catch { _ = try? await runCLI(["down", project], environment: [:]); throw error }
+            let (code, _) = try await runCLI(["down", project], environment: [:])
+            #expect(code == 0)
+            let left = try await resources(of: project, source.client)
+            #expect(left.containers + left.networks + left.volumes == 0)
         } catch { await source.close(); throw error }
         await source.close()
     }

@@ -140,6 +140,15 @@ extension SandboxIsolationTests {
             let report = try await ChainCheck.verify(target("acp_audit"), client: client)
             #expect(report.passed, "\(report.failure?.message ?? "")")
             #expect(report.rows == 12450 && report.rootsVerified == 6 && report.unsealedRows > 0)
+            // The same rows read by the host's psql straight from the container (a local engine) give the
+            // same report; an address where nothing answers for us falls back to exec.
+            var direct = target("acp_audit")
+            direct.directAddress = await PostgresTarget.directAddress(connection.host, client: client)
+            #expect(direct.directAddress == connection.host)
+            #expect(try await ChainCheck.verify(direct, client: client) == report)
+            var refused = target("acp_audit")
+            refused.directAddress = "127.0.0.1"
+            #expect(try await ChainCheck.verify(refused, client: client) == report)
 
             _ = try await target("acp_audit").query("delete from audit_logs where id = 777", client: client)
             let gap = try await ChainCheck.verify(target("acp_audit"), client: client)

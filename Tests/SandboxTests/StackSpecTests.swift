@@ -145,3 +145,21 @@ import Testing
         #expect(SandboxProject.parseRFC3339("2026-11-27T10:00:00Z") != nil)
     }
 }
+
+@Suite struct HoldBackTests {
+    /// Which services a drill starts only after the restore (DESIGN.md §3 "start dependent services").
+    @Test("app services are held back, unless a service that starts at once depends on them", arguments: [
+        // (stack, held back)
+        ("services:\n  db:\n    image: postgres:15\n  api:\n    image: acme/api:1\n    depends_on: [db]\n", ["api"]),
+        ("services:\n  db:\n    image: postgres:15\n  cache:\n    image: redis:7\n", []),
+        // An app the database needs (a sidecar) starts with it, and so does what it depends on.
+        ("services:\n  db:\n    image: postgres:15\n    depends_on: [init]\n  init:\n    image: acme/init:1\n    depends_on: [seed]\n  seed:\n    image: acme/seed:1\n  api:\n    image: acme/api:1\n",
+         ["api"]),
+        ("services:\n  db:\n    image: postgres:15\n  api:\n    image: acme/api:1\n  worker:\n    image: acme/worker:1\n    depends_on: [api]\n", ["api", "worker"]),
+        ("services:\n  db:\n    image: postgres:15\n  tool:\n    image: acp-drill/redis:7\n    x-acp-drill-role: app\n", ["tool"]),
+    ] as [(String, [String])])
+    func heldBack(yaml: String, held: [String]) throws {
+        let spec = try StackSpec.parse(yaml: yaml)
+        #expect(Sandbox.appServicesToHoldBack(spec) == Set(held))
+    }
+}
