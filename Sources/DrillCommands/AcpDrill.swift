@@ -7,7 +7,7 @@ public struct AcpDrill: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "acp-drill",
         abstract: "Prove that PostgreSQL backups can be restored, in an isolated throw-away Docker sandbox.",
-        discussion: """
+        discussion: prose("""
             acp-drill talks to a Docker Engine through its API (no docker CLI), builds a sandbox project
             acp_drill_<timestamp> with its own internal network, anonymous volumes, Postgres and Redis,
             and tears it down when done.
@@ -18,7 +18,7 @@ public struct AcpDrill: AsyncParsableCommand {
 
             Exit codes: 0 success, 1 a failure, 2 configuration or usage error (no engine, bad flag),
             3 passed over a time budget, 130 interrupted.
-            """,
+            """),
         version: version,
         subcommands: [
             SandboxUpCommand.self, SandboxExecCommand.self, SandboxRunInCommand.self, SandboxDownCommand.self,

@@ -10,20 +10,23 @@ struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Back up every database: pg_dump --format=custom, encrypted with age (or gpg), into the repository, manifest last.",
-        discussion: """
+        discussion: prose("""
             Environment (the runbook's):
               ACP_BACKUP_AGE_RECIPIENT   age public key (preferred)
               ACP_BACKUP_GPG_RECIPIENT   gpg recipient (fallback when age is not installed)
-              ACP_BACKUP_S3_BUCKET       s3://bucket/prefix (or --repo PATH for a local folder)
-              ACP_BACKUP_S3_ENDPOINT     S3-compatible endpoint (optional)
-              POSTGRES_HOST/PORT/USER    default acp_postgres / 5432 / postgres
-              PGPASSWORD                 required; reaches pg_dump through its environment only
-              DATABASES                  default: the platform's eleven (or --databases-from pgbouncer.ini)
-              ACP_BACKUP_COMPRESS        pg_dump's zlib level 0-9 (default 1: compression is the bottleneck)
+              ACP_BACKUP_S3_BUCKET     s3://bucket/prefix (or --repo PATH: a local folder)
+              ACP_BACKUP_S3_ENDPOINT   S3-compatible endpoint (optional)
+              POSTGRES_HOST/PORT/USER  default acp_postgres / 5432 / postgres
+              PGPASSWORD               required; reaches pg_dump through its
+                                       environment only
+              DATABASES                default: the platform's eleven (or
+                                       --databases-from pgbouncer.ini)
+              ACP_BACKUP_COMPRESS      pg_dump's zlib level 0-9 (default 1:
+                                       compression is the bottleneck)
             Each dump streams pg_dump | age through a SHA-256 into the repository: no plaintext on disk, bounded
             memory. A database that fails is recorded in the manifest and the others are still backed up.
             Exit codes: 0 every step succeeded, 1 some database failed, 2 configuration (the missing variable or tool is named).
-            """
+            """)
     )
 
     @Flag(help: "Print the plan; dump, upload and create nothing.") var dryRun = false

@@ -10,12 +10,12 @@ struct BenchBackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Measure backup throughput against the runbook's shell pipeline, and acp-drill's peak RSS.",
-        discussion: """
+        discussion: prose("""
             Creates a database of --size-mb in a throw-away sandbox, then backs it up twice into a local folder:
             acp-drill's pipeline (pg_dump | age, hashed and written in-process) and the runbook's shell pipeline
             (pg_dump -Fc | age > file). Prints both throughputs (database bytes per second), their ratio, and
             this process's peak RSS while backing up. Needs age and pg_dump on the host.
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions

@@ -9,12 +9,12 @@ struct BenchEngineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
         abstract: "Measure Engine API latency and archive upload throughput against the docker CLI.",
-        discussion: """
+        discussion: prose("""
             Prints: the median latency of /_ping and GET /containers/json through acp-drill's client vs one
             docker CLI process per call (`docker version`, `docker ps -q`); the upload throughput of a file
             into a container (PUT /archive, streamed) vs `docker cp`; and this process's peak RSS during the
             upload. Creates one labelled container (acp_bench_*) and removes it.
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions

@@ -8,14 +8,17 @@ struct BenchSandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
         abstract: "Measure sandbox time-to-ready and teardown against docker-compose and a bare docker run.",
-        discussion: """
+        discussion: prose("""
             Each figure is the median of --runs, measured in this run:
-              ours      network + Postgres answering a query over TCP + Redis PONG (Sandbox.provision)
-              compose   docker-compose up -d of an equivalent file (same images, internal network), then the
-                        same readiness probes through `docker exec`
-              floor     docker run -d of Postgres alone, then `docker exec psql -h 127.0.0.1 -c 'select 1'`
+              ours      network + Postgres answering a query over TCP + Redis PONG
+                        (Sandbox.provision)
+              compose   docker-compose up -d of an equivalent file (same images,
+                        internal network), then the same readiness probes through
+                        `docker exec`
+              floor     docker run -d of Postgres alone, then
+                        `docker exec psql -h 127.0.0.1 -c 'select 1'`
               teardown  Sandbox.teardown vs docker-compose down -v
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions

@@ -9,13 +9,13 @@ struct DemoProdUpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
         abstract: "Start the production stand-in and load the eleven databases with generated data.",
-        discussion: """
+        discussion: prose("""
             Project `acp`: containers acp_postgres and acp_redis on the internal network acp_prod_net. The data
             is deterministic per --seed; --scale 1 gives the runbook's drill-log counts (audit 12450, tenants 3,
             usage 8900): a real SHA-256 audit chain, daily Merkle roots signed by two Ed25519 keys (one retired
             by a rotation), usage events matching every billable audit row. Prints how the backup host
             connects (POSTGRES_HOST is the container's address on the host-local bridge).
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions

@@ -9,11 +9,11 @@ struct SandboxExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Run a command in a service of a sandbox project; stdout, stderr and the exit code pass through.",
-        discussion: """
+        discussion: prose("""
             With -i, standard input is streamed to the command until it ends (pipe a dump into psql).
             Postgres services get PGUSER, PGPASSWORD and PGDATABASE set, so `psql` needs no flags.
             Example: acp-drill exec acp_drill_20261127T101500Z_x1y2z3 postgres -i -- psql < seed.sql
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions

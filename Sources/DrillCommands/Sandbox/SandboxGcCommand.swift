@@ -7,11 +7,11 @@ struct SandboxGcCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
         abstract: "Remove expired acp-drill projects (the leftovers of crashed or killed runs).",
-        discussion: """
+        discussion: prose("""
             A project expires at its dev.acp-drill.expires-at label, fixed at creation (now + the run's time
             limit, or + --keep-ttl for kept drills). A live project whose expiry lies ahead is never removed,
             so gc cannot race a run that is starting. Every acp-drill run calls gc first.
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions

@@ -8,11 +8,11 @@ struct SandboxRunInCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-in",
         abstract: "Run a one-off job container on a sandbox project's network (e.g. an app's test suite).",
-        discussion: """
+        discussion: prose("""
             The job reaches the services by name (postgres:5432, redis:6379) and nothing else: the network
             is internal. Its output streams through; its exit code becomes ours; the container is removed
             afterwards (also on Ctrl-C).
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions

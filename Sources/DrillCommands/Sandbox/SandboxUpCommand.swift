@@ -8,7 +8,7 @@ struct SandboxUpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
         abstract: "Start an isolated, throw-away Postgres + Redis stack (or the stack in -f FILE) and print how to reach it.",
-        discussion: """
+        discussion: prose("""
             The stack gets its own project acp_drill_<UTC timestamp>_<random>, an internal network (no route
             out, no published ports), anonymous labelled volumes, and services reachable by their service
             names from containers on that network (acp-drill exec, acp-drill run-in). Isolation is asserted
@@ -22,7 +22,7 @@ struct SandboxUpCommand: AsyncParsableCommand {
               acp-drill exec "$project" postgres -- psql -U postgres -c 'select 1'
               acp-drill run-in "$project" --image my-app:test -- ./run-tests
               acp-drill down "$project"
-            """
+            """)
     )
 
     @OptionGroup var engine: EngineOptions
