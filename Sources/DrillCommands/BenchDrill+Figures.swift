@@ -1,0 +1,88 @@
+import Drill
+import Foundation
+
+/// What `bench drill` measured at one scale, and how it prints.
+struct Figures: Sendable {
+    var scale: Int
+    var jobs: Int
+    var loadSeconds = 0.0
+    var encryptedBytes: Int64 = 0
+    var plainBytes: Int64 = 0
+    var ours: DrillReport?
+    var sequential: Baselines.Timings?
+    var floor: Baselines.Timings?
+
+    func oursStage(_ name: String) -> DrillReport.Stage? { ours?.stages.first { $0.name == name } }
+
+    /// From the drill's start until its last database was restored (the restore stage's end).
+    var oursRestoredAt: Double? { oursStage("restore").map { $0.offsetSeconds + $0.seconds } }
+
+    /// verify-chain alone (measured in the sequential baseline's sandbox), else as it ran inside the drill,
+    /// beside reconcile.
+    var chainRate: (rows: Int64, seconds: Double, alone: Bool)? {
+        if let c = sequential?.chain, c.seconds > 0 { return (c.rows, c.seconds, true) }
+        guard let rows = ours?.chainRowsVerified, let s = ours?.checks.first(where: { $0.name == "verify_chain" })?.seconds, s > 0 else { return nil }
+        return (rows, s, false)
+    }
+
+    var sequentialRatio: Double? {
+        guard let seq = sequential?.restoredAt, let ours = oursRestoredAt, ours > 0 else { return nil }
+        return seq / ours
+    }
+
+    var floorRatio: Double? {
+        guard let floor = floor?.seconds("restore"), floor > 0, let ours = oursStage("restore")?.seconds else { return nil }
+        return ours / floor
+    }
+
+    func print() {
+        defer { fflush(nil) }
+        let audit = 12_450 * scale
+        Swift.print("")
+        Swift.print("scale \(scale): \(audit.formatted()) audit rows, 11 databases; \(mb(encryptedBytes)) encrypted, \(mb(plainBytes)) of dumps; job budget \(jobs); fixture loaded in \(fmt(loadSeconds))")
+        Swift.print(row("stage", "acp-drill", "runbook (sequential)", "floor (host, no containers)"))
+        let names = ["download", "decrypt", "provision", "initdb+start", "restore", "checks", "teardown"]
+        for name in names {
+            let o = oursStage(name).map { fmt($0.seconds) + (name == "provision" ? " ‖" : "") }
+            let s = sequential?.seconds(name).map(fmt) ?? (name == "teardown" ? sequential?.teardown.map(fmt) : nil)
+            let f = floor?.seconds(name).map(fmt)
+            guard o != nil || s != nil || f != nil else { continue }
+            Swift.print(row(name, o ?? "—", s ?? "—", f ?? "—"))
+        }
+        Swift.print(row("restored at", oursRestoredAt.map(fmt) ?? "—", sequential.map { fmt($0.restoredAt) } ?? "—",
+                        floor.map { fmt($0.restoredAt) + " (dumps given)" } ?? "—"))
+        if let total = oursStage("total") { Swift.print(row("drill total", fmt(total.seconds) + " (checks passed)", "—", "—")) }
+        Swift.print("‖ provision runs concurrently with download and decrypt")
+        if let r = sequentialRatio {
+            Swift.print(String(format: "runbook / acp-drill, restored at: %.2f× faster (goal ≥ 2× at scale 50)", r))
+        }
+        if let r = floorRatio {
+            Swift.print(String(format: "acp-drill restore / floor restore: %.2f× (goal ≤ 1.3×)", r))
+        }
+        if let c = chainRate {
+            Swift.print(String(format: "verify-chain%@: %@ rows in %.2f s = %.0fk rows/s, end to end (goal ≥ 300k/s)", c.alone ? " alone" : " inside the drill",
+                               c.rows.formatted(), c.seconds, Double(c.rows) / c.seconds / 1000))
+        }
+    }
+
+    static func printSummary(_ all: [Figures]) {
+        Swift.print("")
+        Swift.print("summary")
+        for f in all {
+            var parts = ["scale \(f.scale)"]
+            if let r = f.sequentialRatio { parts.append(String(format: "%.2f× faster than the runbook", r)) }
+            if let r = f.floorRatio { parts.append(String(format: "%.2f× the floor's restore", r)) }
+            if let c = f.chainRate { parts.append(String(format: "verify-chain %.0fk rows/s", Double(c.rows) / c.seconds / 1000)) }
+            if let t = f.oursStage("total") { parts.append(String(format: "drill %.1f s", t.seconds)) }
+            Swift.print("  " + parts.joined(separator: ", "))
+        }
+    }
+
+    func row(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
+        a.padding(toLength: 14, withPad: " ", startingAt: 0) + b.padding(toLength: 24, withPad: " ", startingAt: 0)
+            + c.padding(toLength: 24, withPad: " ", startingAt: 0) + d
+    }
+
+    func fmt(_ s: Double) -> String { String(format: "%.2f s", s) }
+    func mb(_ b: Int64) -> String { String(format: "%.1f MB", Double(b) / 1e6) }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Backup
+import DockerEngine
+import Drill
+import Fixture
+import Foundation
+import Logging
+import Repository
+import Sandbox
+
+/// `acp-drill bench drill`: the whole drill against the runbook's sequential way and against the floor
+/// (`pg_restore -j` into a tuned PostgreSQL on the host, no containers), and verify-chain's rows per second.
+struct BenchDrillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill",
+        abstract: "Measure the restore drill against the runbook's sequential way and against a no-container floor.",
+        discussion: prose("""
+            For each --scale (default 1 and 50: 12,450 and 622,500 audit rows), a throw-away source sandbox is
+            loaded with the platform fixture and backed up with a fresh age key into a private folder. The same
+            set is then restored three ways, one after another, so that none competes with another for the CPU:
+
+              acp-drill  acp-drill run, in-process: decrypt ‖ provision, the restore
+                         plan under one job budget in a tuned sandbox, every check
+              runbook    the runbook's sequential way: copy each object, age -d each,
+                         a default (durable) sandbox, then pg_restore of one
+                         database after another from the host
+              floor      the same plaintext dumps, the same restore plan, into a
+                         tuned PostgreSQL on the host (initdb in a private folder,
+                         unix socket only): no container in the way
+
+            Figures: every stage of each, "restored at" (start until the last database is restored), the ratio
+            runbook / acp-drill (goal ≥ 2× at scale 50), acp-drill's restore / the floor's (goal ≤ 1.3×), and
+            verify-chain's rows per second (goal ≥ 300k). A measurement, not a test: it never fails on a slow
+            machine. The floor needs the PostgreSQL server binaries (scripts/bench.sh installs them).
+            """)
+    )
+
+    @OptionGroup var engine: EngineOptions
+    @Option(name: .customLong("scale"), help: "Fixture scale to measure (repeatable; 1 = the runbook's audit=12450 tenants=3 usage=8900).")
+    var scales: [Int] = [1, 50]
+    @Option(help: "The job budget of every restore (default: the machine's cores, at least 2).")
+    var jobs: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    @Flag(help: "Skip the runbook's sequential baseline.") var noSequential = false
+    @Flag(help: "Skip the no-container floor.") var noFloor = false
+
+    func run() async throws {
+        let client = try await engine.connect()
+        let logger = engine.logger
+        let floorBin = noFloor ? nil : HostPostgres.findBinaries()
+        if !noFloor && floorBin == nil {
+            printError("note: no PostgreSQL server binaries under /usr/lib/postgresql: the floor is skipped (scripts/bench.sh installs postgresql-15)")
+        }
+        let command = self
+        try await interruptible {
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("acp-bench-drill-\(getpid())").path
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            try await runProgramAsync(["age-keygen", "-o", "\(work)/id.txt"])
+            var results: [Figures] = []
+            for scale in command.scales {
+                let f = try await command.measure(scale: scale, work: work, floorBin: floorBin, client: client, logger: logger)
+                f.print()
+                results.append(f)
+            }
+            if results.count > 1 { Figures.printSummary(results) }
+        }
+    }
+
+    /// Source, backup, then the three restores of one scale.
+    func measure(scale: Int, work: String, floorBin: String?, client: DockerClient, logger: Logger) async throws -> Figures {
+        let say: @Sendable (String) -> Void = { s in printError("[scale \(scale)] \(s)") }
+        let repo = "\(work)/repo-\(scale)"
+        let loadSeconds = try await makeBackup(scale: scale, repo: repo, identity: "\(work)/id.txt", client: client, logger: logger, say: say)
+        var f = Figures(scale: scale, jobs: jobs)
+        f.loadSeconds = loadSeconds
+
+        say("acp-drill run")
+        let source = try BackupSource(.local(path: repo), environment: [:], logger: logger)
+        var options = DrillOptions(source: source, decryption: .age(identity: "\(work)/id.txt"), spec: try StackSpec.defaultStack(), operatorName: "bench")
+        options.jobs = jobs
+        options.scratchParent = work
+        let report = try await DrillRun(options: options, client: client, logger: logger) { event in
+            if case .stageFinished(let s) = event, !s.name.contains(".") { say(String(format: "  %@ %.2f s", s.name, s.seconds)) }
+        }.run()
+        guard report.verdict == .passed else { throw ValidationError("the drill did not pass: \(report.firstFailure ?? report.verdict.rawValue)") }
+        f.ours = report
+        f.encryptedBytes = report.set?.objects.reduce(0) { $0 + $1.size } ?? 0
+
+        guard !noSequential || floorBin != nil else { return f }
+        let manifest = try source.manifest(report.set?.timestamp ?? "")
+        let scratch = "\(work)/plain-\(scale)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        say("the runbook's sequential way")
+        let (sequential, dumps) = try await Baselines.sequential(manifest: manifest, repo: repo, identity: "\(work)/id.txt", scratch: scratch,
+                                                                 restore: !noSequential, client: client, logger: logger, say: say)
+        if !noSequential { f.sequential = sequential }
+        f.plainBytes = dumps.values.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
+        if let floorBin {
+            say("the floor: pg_restore -j into PostgreSQL on the host")
+            f.floor = try await Baselines.floor(dumps: dumps, bin: floorBin, jobs: jobs, say: say)
+        }
+        return f
+    }
+
+    /// Loads the fixture into a throw-away source sandbox and backs it up into `repo`; returns the load time.
+    func makeBackup(scale: Int, repo: String, identity: String, client: DockerClient, logger: Logger, say: @escaping @Sendable (String) -> Void) async throws -> Double {
+        let recipient = try await runProgramAsync(["age-keygen", "-y", identity]).trimmingCharacters(in: .whitespacesAndNewlines)
+        var spec = try StackSpec.defaultStack()
+        spec.services = spec.services.filter { $0.role == .postgres }
+        let project = SandboxProject.new(prefix: "acp_bench", kind: .test, ttl: .seconds(3600))
+        say("source \(project.name): loading the fixture (\(12_450 * scale) audit rows)")
+        return try await Sandbox.withSandbox(spec, project: project, client: client, logger: logger) { sandbox in
+            guard let pg = sandbox.service(role: .postgres), let host = pg.address, let password = pg.postgresPassword else {
+                throw ValidationError("the source sandbox has no reachable Postgres")
+            }
+            let load = try await timed {
+                try await ProdStack.load(fixture: PlatformFixture(scale: scale), into: pg.containerID, password: password, client: client, progress: nil)
+            }
+            say(String(format: "  loaded in %.1f s; acp-drill backup into %@", load, repo))
+            let config = try BackupConfig.from(environment: ["ACP_BACKUP_AGE_RECIPIENT": recipient, "PGPASSWORD": password, "POSTGRES_HOST": host],
+                                               repo: repo, databasesFrom: nil, dryRun: false)
+            let store = try BackupRun.Store(config: config, logger: logger)
+            let outcome = try await BackupRun(config: config, logger: logger).run(store: store)
+            guard !outcome.failed else { throw ValidationError("the benchmark backup failed: \(outcome.manifest.failures.map(\.message))") }
+            return load
+        }
+    }
+}
