@@ -68,7 +68,8 @@ enum Baselines {
             t.restoredAt = seconds(ContinuousClock.now - start)
             say(String(format: "  restored at %.2f s", t.restoredAt))
             if dumps["acp_audit"] != nil {
-                let target = PostgresTarget(containerID: pg.containerID, user: "postgres", password: password, database: "acp_audit")
+                var target = PostgresTarget(containerID: pg.containerID, user: "postgres", password: password, database: "acp_audit")
+                target.directAddress = await PostgresTarget.directAddress(host, client: client)
                 var runs: [(Int64, Double)] = []
                 for _ in 0 ..< 3 {
                     let t0 = ContinuousClock.now

@@ -56,6 +56,9 @@ struct Figures: Sendable {
         if let r = sequentialRatio {
             Swift.print(String(format: "runbook / acp-drill, restored at: %.2f× faster (goal ≥ 2× at scale 50)", r))
         }
+        if let seq = sequential?.restoredAt, let fl = floor?.restoredAt, fl > 0 {
+            Swift.print(String(format: "runbook / floor, restored at: %.2f× (the most any restore in containers could gain here)", seq / fl))
+        }
         if let r = floorRatio {
             Swift.print(String(format: "acp-drill restore / floor restore: %.2f× (goal ≤ 1.3×)", r))
         }
