@@ -70,7 +70,7 @@ extension DrillRun {
             throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
         }
         var target = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres", password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
-        target.directAddress = await PostgresTarget.directAddress(pg.address, client: client)
+        target.directAddress = await target.reachableAddress(pg.address, client: client)
         if let address = target.directAddress { emit(.line("bulk reads (verify-chain, reconcile) go straight to \(address):5432 from the host")) }
         let pgTarget = target
         if let v = try? await target.query("SHOW server_version", client: client).first?.first { state.withLock { $0.serverVersion = v } }
@@ -156,7 +156,8 @@ extension DrillRun {
         check("list.\(db)", kind: "core", .passed, "pg_restore --list reads \(entries) entries with \(reader) (dumped from \(header("Dumped from database version").map { "PostgreSQL \($0)" } ?? "?"), encoding \(encoding))")
         // 2. Created fresh, then restored: one transaction per database when it has one job (with
         // wal_level=minimal, COPY into a table created in the same transaction writes no WAL).
-        emit(.line("restoring \(db) (pg_restore -j \(jobs))"))
+        let how = jobs > 1 ? "-j \(jobs)" : "--single-transaction"
+        emit(.line("restoring \(db) (pg_restore \(how))"))
         let safeEncoding = encoding.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } ? encoding : "UTF8"
         let create = "CREATE DATABASE \(Self.quoteIdent(db)) TEMPLATE template0 ENCODING '\(safeEncoding)'"
         let restoreArgs = ["--exit-on-error", "--no-owner", "--no-privileges", "--no-tablespaces"]
@@ -170,7 +171,6 @@ extension DrillRun {
             return false
         }
         database.restoreSeconds = seconds
-        let how = jobs > 1 ? "-j \(jobs)" : "--single-transaction"
         record("restore.\(db)", offset: offset, seconds: seconds, budget: options.budgets.restorePerDatabase, status: r.exitCode == 0 ? "done" : "failed", detail: "pg_restore \(how)")
         guard r.exitCode == 0 else {
             let (statement, fix) = Self.failingStatement(r.stderrText)

@@ -85,9 +85,11 @@ public final class DrillRun: Sendable {
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
-    /// Runs `body` as a timed stage.
-    func stage<T>(_ name: String, budget: Double? = nil, detail: String? = nil, _ body: () async throws -> T) async rethrows -> T {
-        state.withLock { $0.currentStage = name }
+    /// Runs `body` as a timed stage. A stage that runs beside another (`concurrent`: provision, isolation)
+    /// does not claim the current stage when it starts, only when it fails, so that an error or an
+    /// interruption is reported against the stage it happened in.
+    func stage<T>(_ name: String, budget: Double? = nil, detail: String? = nil, concurrent: Bool = false, _ body: () async throws -> T) async rethrows -> T {
+        if !concurrent { state.withLock { $0.currentStage = name } }
         emit(.stageStarted(name))
         let offset = elapsed
         let t0 = clock.now
@@ -96,7 +98,9 @@ public final class DrillRun: Sendable {
             record(name, offset: offset, seconds: Self.seconds(clock.now - t0), budget: budget, status: "done", detail: detail)
             return value
         } catch {
-            record(name, offset: offset, seconds: Self.seconds(clock.now - t0), budget: budget, status: Task.isCancelled ? "aborted" : "failed", detail: "\(error)")
+            let cancelled = Task.isCancelled || error is CancellationError
+            if !cancelled { state.withLock { $0.currentStage = name } }
+            record(name, offset: offset, seconds: Self.seconds(clock.now - t0), budget: budget, status: cancelled ? "aborted" : "failed", detail: "\(error)")
             throw error
         }
     }
@@ -147,14 +151,14 @@ public final class DrillRun: Sendable {
             sandboxInfo = DrillReport.SandboxInfo(project: project.name, kept: options.keep,
                                                   keptUntil: options.keep ? SandboxProject.rfc3339(project.expiresAt) : nil, tornDown: false)
             // The sandbox is provisioned while the set downloads and decrypts.
-            async let provisioned = stage("provision") { try await provision(project) }
+            async let provisioned = stage("provision", concurrent: true) { try await provision(project) }
             let objects = try await stage("download", budget: options.budgets.download) { try await download(manifest, scratch: scratch) }
             let plain = try await stage("decrypt", budget: options.budgets.decrypt) { try await decrypt(manifest, objects: objects, scratch: scratch) }
             let sandbox = try await provisioned
             // The isolation probes (a second, most of it the DNS probe's resolver timeout) run alongside the
             // restore: restoring into the sandbox cannot reach production; what could — the stack's app
             // services, and the verdict — waits for them.
-            async let isolated: Void = stage("isolation") { await assertIsolation(sandbox) }
+            async let isolated: Void = stage("isolation", concurrent: true) { await assertIsolation(sandbox) }
             if !plain.dumps.isEmpty {
                 let restored = try await stage("restore") { try await restore(plain, manifest: manifest, into: sandbox, scratch: scratch) }
                 await isolated

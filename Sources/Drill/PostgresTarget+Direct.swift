@@ -10,21 +10,31 @@ import Synchronization
 /// Only for an engine on this machine (a unix socket) and the container's own address on the sandbox
 /// network; anything else keeps the exec path.
 extension PostgresTarget {
-    /// The address the host may connect to, or nil: the engine must be local, the host must have `psql`,
-    /// and a TCP connect to `address:5432` must succeed within half a second.
-    public static func directAddress(_ address: String?, client: DockerClient) async -> String? {
+    /// `address` if the host may read this target there, else nil: the engine must be local (a unix
+    /// socket), the host must have `psql`, a TCP connect to `address:5432` must succeed within half a
+    /// second, and the server that answers must be this container's — the same `system_identifier`
+    /// through exec and through the host (a unix socket forwarded from another machine would otherwise
+    /// send us to whatever answers at that address here).
+    public func reachableAddress(_ address: String?, client: DockerClient) async -> String? {
         guard let address, case .unixSocket = client.host.endpoint.kind, ProcessPipeline.onPath("psql") else { return nil }
         let reachable = (try? await BlockingExecutor.run("drill") { tcpConnects(address, port: 5432, timeoutMillis: 500) }) ?? false
-        return reachable ? address : nil
+        guard reachable else { return nil }
+        let sql = "SELECT system_identifier FROM pg_control_system()"
+        guard let viaExec = try? await query(sql, client: client).first?.first, !viaExec.isEmpty else { return nil }
+        let viaHost = Mutex(Data())
+        guard (try? await copyOutDirect(address, sql, onChunk: { bytes in viaHost.withLock { $0.append(contentsOf: bytes) } })) == true else { return nil }
+        let answered = String(decoding: viaHost.withLock { $0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return answered == viaExec ? address : nil
     }
 
-    /// Runs `statement` with the host's psql against `directAddress`. Returns false, having delivered
-    /// nothing, when the connection fails (the caller falls back to exec); throws a query's error.
+    /// Runs `statement` (a COPY, or a query printed unaligned) with the host's psql against `address`.
+    /// Returns false, having delivered nothing, when the connection fails (the caller falls back to
+    /// exec); throws a query's error.
     func copyOutDirect(_ address: String, _ statement: String, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Bool {
         var environment = ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3", "PGAPPNAME": "acp-drill"]
         if let sessionOptions { environment["PGOPTIONS"] = sessionOptions }
         let childEnvironment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let args = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", address, "-p", "5432", "-U", user, "-d", database, "-c", statement]
+        let args = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", address, "-p", "5432", "-U", user, "-d", database, "-c", statement]
         let (status, delivered, stderr) = try await BlockingExecutor.run("drill") { () throws -> (Int32, Bool, String) in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

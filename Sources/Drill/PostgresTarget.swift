@@ -10,7 +10,7 @@ public struct PostgresTarget: Sendable {
     public var database: String
     /// Session settings for every connection (`PGOPTIONS`), e.g. `-c statement_timeout=30000`.
     public var sessionOptions: String?
-    /// The container's address when the host reaches it directly (`directAddress(_:client:)`): bulk COPY
+    /// The container's address when the host reaches it directly (`reachableAddress(_:client:)`): bulk COPY
     /// reads then skip the exec relay.
     public var directAddress: String?
 

@@ -69,7 +69,7 @@ enum Baselines {
             say(String(format: "  restored at %.2f s", t.restoredAt))
             if dumps["acp_audit"] != nil {
                 var target = PostgresTarget(containerID: pg.containerID, user: "postgres", password: password, database: "acp_audit")
-                target.directAddress = await PostgresTarget.directAddress(host, client: client)
+                target.directAddress = await target.reachableAddress(host, client: client)
                 var runs: [(Int64, Double)] = []
                 for _ in 0 ..< 3 {
                     let t0 = ContinuousClock.now

@@ -41,7 +41,7 @@ struct VerifyChainCommand: AsyncParsableCommand {
             }
             var t = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres",
                                    password: pg.postgresPassword ?? "", database: database)
-            t.directAddress = await PostgresTarget.directAddress(pg.address, client: client)
+            t.directAddress = await t.reachableAddress(pg.address, client: client)
             target = t
         } else {
             let inspect = try await client.inspectContainer(container!)

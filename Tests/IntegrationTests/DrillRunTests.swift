@@ -323,6 +323,22 @@ struct DrillSource {
         await source.close()
     }
 
+    @Test("bench drill at scale 1 prints its figures and leaves nothing: no project, no scratch, no host server")
+    func benchDrill() async throws {
+        let client = try await EngineFixture.connect()
+        let before = Set(try await Reaper.projects(client: client).map(\.name))
+        let (code, out, err) = try await runCLI(["bench", "drill", "--scale", "1"])
+        #expect(code == 0, "\(out)\n\(err)")
+        for figure in ["restored at", "runbook / acp-drill", "verify-chain alone", "drill total"] {
+            #expect(out.contains(figure), "\(figure) in:\n\(out)")
+        }
+        #expect(out.contains("floor (host, no containers)"))
+        let after = Set(try await Reaper.projects(client: client).map(\.name))
+        #expect(after.subtracting(before).isEmpty, "left: \(after.subtracting(before))")
+        let tmp = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
+        #expect(!tmp.contains { $0.hasPrefix("acp-bench-drill-") || $0.hasPrefix("acp-bench-floor-") || $0.hasPrefix("acp-drill-scratch-") })
+    }
+
     @Test("any PostgreSQL databases: platform checks are skipped, the team's own checks decide")
     func anyDatabases() async throws {
         let source = try await DrillSource.make()

@@ -143,7 +143,7 @@ extension SandboxIsolationTests {
             // The same rows read by the host's psql straight from the container (a local engine) give the
             // same report; an address where nothing answers for us falls back to exec.
             var direct = target("acp_audit")
-            direct.directAddress = await PostgresTarget.directAddress(connection.host, client: client)
+            direct.directAddress = await direct.reachableAddress(connection.host, client: client)
             #expect(direct.directAddress == connection.host)
             #expect(try await ChainCheck.verify(direct, client: client) == report)
             var refused = target("acp_audit")
