@@ -97,11 +97,12 @@ struct DrillSource {
         let source = try await DrillSource.make()
         do {
             let repo = try await source.backup("good")
-            // Dry run: the plan, nothing created.
-            let before = try await Reaper.projects(client: source.client).count
-            let (dryCode, dryOut) = try await runCLI(["run", "--dry-run", "--repo", repo], environment: ["ACP_BACKUP_AGE_IDENTITY": "\(source.dir)/id.txt"])
+            // Dry run: the plan, and nothing touched — it runs with no engine at all. (Counting projects
+            // before and after raced with the suites that run beside this one.)
+            let (dryCode, dryOut) = try await runCLI(["run", "--dry-run", "--repo", repo],
+                                                     environment: ["ACP_BACKUP_AGE_IDENTITY": "\(source.dir)/id.txt",
+                                                                   "DOCKER_HOST": "unix:///nonexistent/acp-drill-dry-run.sock"])
             #expect(dryCode == 0 && dryOut.contains("dry run") && dryOut.contains("acp_audit.dump.age") && dryOut.contains("budgets"), "\(dryOut)")
-            #expect(try await Reaper.projects(client: source.client).count == before)
 
             let d = try await source.drill(repo, name: "good")
             #expect(d.code == 0, "\(d.stdout)\n\(d.stderr)")
@@ -333,10 +334,19 @@ struct DrillSource {
             #expect(out.contains(figure), "\(figure) in:\n\(out)")
         }
         #expect(out.contains("floor (host, no containers)"))
+        // Other suites create projects meanwhile: only the bench's own (acp_bench_…) count; its drill's
+        // sandbox was torn down when the teardown stage has a figure.
         let after = Set(try await Reaper.projects(client: client).map(\.name))
-        #expect(after.subtracting(before).isEmpty, "left: \(after.subtracting(before))")
+        let left = after.subtracting(before).filter { $0.hasPrefix("acp_bench") }
+        #expect(left.isEmpty, "left: \(left)")
+        #expect(out.split(separator: "\n").contains { $0.hasPrefix("teardown") && !$0.dropFirst(14).hasPrefix("—") })
         let tmp = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
         #expect(!tmp.contains { $0.hasPrefix("acp-bench-drill-") || $0.hasPrefix("acp-bench-floor-") || $0.hasPrefix("acp-drill-scratch-") })
+        let servers = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { pid in
+            guard Int(pid) != nil, let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: cmd, as: UTF8.self).contains("acp-bench-floor-")
+        }
+        #expect(servers.isEmpty, "the floor's host PostgreSQL is still running: pids \(servers)")
     }
 
     @Test("any PostgreSQL databases: platform checks are skipped, the team's own checks decide")
