@@ -53,6 +53,8 @@ public struct DrillError: Error, Sendable, CustomStringConvertible {
         case noBackupSet = "no_backup_set"
         /// The repository could not be read.
         case source
+        /// The set's manifest is unsafe to act on (a key or database name that is a path).
+        case unsafeManifest = "unsafe_manifest"
     }
 
     public var kind: Kind

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The report's other forms: the drill-log row of the runbook, JUnit XML for CI, a Prometheus textfile
 /// for node_exporter. Files are written to a temporary name and renamed: a reader never sees half a file.

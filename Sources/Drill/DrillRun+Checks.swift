@@ -143,6 +143,9 @@ extension DrillRun {
             return "check the backup job (acp-drill backup) and the repository's retention; a retention gap or a failed nightly leaves no set"
         }
         if let e = error as? DrillError, e.kind == .source { return "verify the repository location, endpoint, region and credentials" }
+        if let e = error as? DrillError, e.kind == .unsafeManifest {
+            return "acp-drill backup never writes such a manifest: treat the repository as tampered with, investigate who can write to it, and drill an older set with --backup TS"
+        }
         if error is SandboxError { return "see acp-drill up --help; images come from scripts/build-images.sh" }
         return nil
     }

@@ -90,7 +90,7 @@ extension DrillRun {
 
         let restored = Mutex<[String]>([])
         try await Self.runPlan(Self.jobPlan(plainSizes, jobs: options.jobs), jobs: options.jobs) { item in
-            if try await self.restoreOne(item.database, jobs: item.jobs, target: pgTarget, toc: plain.tocs[item.database],
+            if try await self.restoreOne(item.database, jobs: item.jobs, target: pgTarget,
                                          dumpBytes: sizes[item.database] ?? 0, plainBytes: plainSizes[item.database]) {
                 restored.withLock { $0.append(item.database) }
             }
@@ -129,45 +129,39 @@ extension DrillRun {
         try await light
     }
 
-    /// Lists, creates and restores one database; returns whether it was restored. The table of contents
-    /// read on the host (`toc`) saves an exec; without it the sandbox's pg_restore lists the dump. Creating
-    /// and restoring share one exec: every exec costs a runc start, CPU the restores need.
-    func restoreOne(_ db: String, jobs: Int, target: PostgresTarget, toc: String?, dumpBytes: Int64, plainBytes: Int64?) async throws -> Bool {
+    /// Lists, creates and restores one database; returns whether it was restored. All three run in one
+    /// exec (every exec is a runc start: CPU the restores need), and inside the sandbox: the dump is
+    /// untrusted input until it restores, and the host never parses it.
+    func restoreOne(_ db: String, jobs: Int, target: PostgresTarget, dumpBytes: Int64, plainBytes: Int64?) async throws -> Bool {
         let file = "\(Self.restoreDir)/\(db).dump"
         var database = DrillReport.Database(name: db, dumpBytes: dumpBytes, plaintextBytes: plainBytes, jobs: jobs, restoreSeconds: nil, restored: false, rowCounts: [:])
         defer { let d = database; state.withLock { $0.databases.append(d) } }
-        // 1. The table of contents must be readable.
-        var listing = toc
-        var reader = "the host's pg_restore"
-        if listing == nil {
-            let list = try await client.execCollect(target.containerID, ["pg_restore", "--list", file], env: target.env)
-            guard list.exitCode == 0 else {
-                check("list.\(db)", kind: "core", .failed, "pg_restore --list: \(list.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
-                      fix: "the decrypted object is not a pg_dump custom-format archive (pg_dump --format=custom), or was written by a newer pg_dump than the sandbox's")
-                return false
-            }
-            listing = list.stdoutText
-            reader = "the sandbox's pg_restore"
-        }
-        let lines = (listing ?? "").split(separator: "\n")
-        let entries = lines.filter { !$0.hasPrefix(";") }.count
-        let header = { (key: String) in lines.first { $0.contains(key) }.map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } }
-        let encoding = header("Encoding") ?? "UTF8"
-        check("list.\(db)", kind: "core", .passed, "pg_restore --list reads \(entries) entries with \(reader) (dumped from \(header("Dumped from database version").map { "PostgreSQL \($0)" } ?? "?"), encoding \(encoding))")
-        // 2. Created fresh, then restored: one transaction per database when it has one job (with
-        // wal_level=minimal, COPY into a table created in the same transaction writes no WAL).
+        // One transaction per database when it has one job (with wal_level=minimal, COPY into a table
+        // created in the same transaction writes no WAL).
         let how = jobs > 1 ? "-j \(jobs)" : "--single-transaction"
         emit(.line("restoring \(db) (pg_restore \(how))"))
-        let safeEncoding = encoding.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } ? encoding : "UTF8"
-        let create = "CREATE DATABASE \(Self.quoteIdent(db)) TEMPLATE template0 ENCODING '\(safeEncoding)'"
         let restoreArgs = ["--exit-on-error", "--no-owner", "--no-privileges", "--no-tablespaces"]
             + (jobs > 1 ? ["-j", String(jobs)] : ["--single-transaction"]) + ["-d", db, file]
         let offset = elapsed
         let t0 = ContinuousClock.now
-        let r = try await client.execCollect(target.containerID, ["sh", "-c", Self.createThenRestore, "sh", create] + restoreArgs, env: target.env)
+        let r = try await client.execCollect(target.containerID, ["sh", "-c", Self.listCreateRestore, "sh", file, db] + restoreArgs, env: target.env)
         let seconds = Self.seconds(ContinuousClock.now - t0)
-        if r.exitCode == Self.createFailed {
-            check("restore.\(db)", kind: "core", .failed, "CREATE DATABASE: \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        let errorText = r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        // 1. The table of contents must be readable.
+        guard r.exitCode != Self.listFailed else {
+            check("list.\(db)", kind: "core", .failed, "pg_restore --list: \(errorText)",
+                  fix: "the decrypted object is not a pg_dump custom-format archive (pg_dump --format=custom), or was written by a newer pg_dump than the sandbox's")
+            return false
+        }
+        let lines = r.stdoutText.split(separator: "\n")
+        let entries = lines.filter { !$0.hasPrefix(";") }.count
+        let header = { (key: String) in
+            lines.first { $0.hasPrefix(";") && $0.contains("\(key):") }.map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        }
+        check("list.\(db)", kind: "core", .passed, "pg_restore --list reads \(entries) entries (dumped from \(header("Dumped from database version").map { "PostgreSQL \($0)" } ?? "?"), encoding \(header("Encoding") ?? "?"), locale \(header("Locale") ?? "?"))")
+        // 2. Created fresh, then restored.
+        guard r.exitCode != Self.createFailed else {
+            check("restore.\(db)", kind: "core", .failed, "CREATE DATABASE: \(errorText)")
             return false
         }
         database.restoreSeconds = seconds
@@ -183,9 +177,37 @@ extension DrillRun {
         return true
     }
 
-    /// `sh -c` script: `$1` is the CREATE DATABASE statement (psql, exit 90 when it fails), the rest are
-    /// pg_restore's arguments. Nothing is interpolated by the shell: every value is a quoted parameter.
-    static let createThenRestore = #"psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "$1" || exit 90; shift; exec pg_restore "$@""#
+    /// `sh -c` script, run in the sandbox: `$1` the dump, `$2` the database, the rest pg_restore's
+    /// arguments. Prints the table of contents (exit 91 when it cannot be read), then creates the database
+    /// as the dump describes it (its archived CREATE DATABASE: encoding and locale). A locale the sandbox
+    /// lacks falls back to the sandbox's default, then to C (which fits every encoding); each is printed
+    /// as `; Encoding:` / `; Locale:` for the evidence. Exit 90 when no CREATE succeeds; then it becomes
+    /// pg_restore. Nothing is interpolated by the shell or into SQL: psql quotes every value (:"db", :'enc').
+    static let listCreateRestore = #"""
+        pg_restore --list "$1" || exit 91
+        db=$2
+        archived=$(pg_restore -C -L /dev/null -f - "$1" | grep -m 1 '^CREATE DATABASE ')
+        enc=$(printf '%s\n' "$archived" | sed -n "s/.* ENCODING = '\([A-Za-z0-9_-]*\)'.*/\1/p")
+        [ -n "$enc" ] || enc=$(pg_restore -L /dev/null -f - "$1" | sed -n "s/^SET client_encoding = '\([A-Za-z0-9_-]*\)';\$/\1/p" | head -n 1)
+        enc=${enc:-UTF8}
+        collate=$(printf '%s\n' "$archived" | sed -n "s/.* \(LC_COLLATE\|LOCALE\) = '\([^']*\)'.*/\2/p")
+        ctype=$(printf '%s\n' "$archived" | sed -n "s/.* \(LC_CTYPE\|LOCALE\) = '\([^']*\)'.*/\2/p")
+        printf '; Encoding: %s\n' "$enc"
+        sql='CREATE DATABASE :"db" TEMPLATE template0 ENCODING :'"'"'enc'"'"
+        mk() { echo "$sql $1;" | psql -X -q -v ON_ERROR_STOP=1 -d postgres -v db="$db" -v enc="$enc" -v collate="$collate" -v ctype="${ctype:-$collate}"; }
+        if [ -n "$collate" ] && mk "LC_COLLATE :'collate' LC_CTYPE :'ctype'" 2>/dev/null; then
+          printf '; Locale: %s\n' "$collate"
+        elif mk "" 2>/dev/null; then
+          printf '; Locale: the sandbox default (the dump has %s)\n' "${collate:-none}"
+        elif mk "LC_COLLATE 'C' LC_CTYPE 'C'"; then
+          printf '; Locale: C (the dump has %s, which the sandbox lacks)\n' "${collate:-none}"
+        else
+          exit 90
+        fi
+        shift 2
+        exec pg_restore "$@"
+        """#
+    static let listFailed: Int32 = 91
     static let createFailed: Int32 = 90
 
     /// pg_restore's error, the TOC entry and the statement that failed, and the runbook's fix for it.
@@ -215,5 +237,4 @@ extension DrillRun {
         return (text, fix)
     }
 
-    static func quoteIdent(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }

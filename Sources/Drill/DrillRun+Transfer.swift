@@ -15,9 +15,6 @@ extension DrillRun {
         /// database → plaintext custom-format dump (in scratch)
         var dumps: [String: String]
         var snapshot: [UInt8]?
-        /// database → `pg_restore --list` of its dump, read on the host while the sandbox comes up
-        /// (absent when the host has no pg_restore, or its pg_restore cannot read the dump).
-        var tocs: [String: String] = [:]
     }
 
     static let checksumFix = "the object changed after the backup wrote it (tampering, a partial upload or bit rot): drill an older set with --backup TS and investigate the repository"
@@ -78,12 +75,7 @@ extension DrillRun {
                 let seconds = Self.seconds(ContinuousClock.now - t0)
                 if !self.options.source.isLocal { try? FileManager.default.removeItem(atPath: f.path) }
                 if let db = f.object.database {
-                    let toc = try? await BlockingExecutor.run("drill") { () throws -> String in
-                        var text = Data()
-                        try ProcessPipeline.run([.init(executable: "pg_restore", arguments: ["--list", out])]) { text.append($0) }
-                        return String(decoding: text, as: UTF8.self)
-                    }
-                    result.withLock { $0.dumps[db] = out; $0.tocs[db] = toc }
+                    result.withLock { $0.dumps[db] = out }
                 } else {
                     let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
                     try? FileManager.default.removeItem(atPath: out)

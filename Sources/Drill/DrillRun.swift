@@ -252,6 +252,10 @@ public final class DrillRun: Sendable {
         do { manifest = try await BlockingExecutor.run("drill") { try source.manifest(ts) } } catch {
             throw DrillError(.source, "set \(ts): cannot read its manifest: \(error)")
         }
+        let problems = manifest.safetyProblems()
+        guard problems.isEmpty else {
+            throw DrillError(.unsafeManifest, "set \(ts): the manifest is refused, nothing of it is fetched: " + problems.joined(separator: "; "))
+        }
         guard manifest.format <= Manifest.currentFormat else {
             throw DrillError(.configuration, "set \(ts): manifest format \(manifest.format) is newer than this acp-drill reads (\(Manifest.currentFormat)); upgrade acp-drill")
         }

@@ -47,7 +47,7 @@ final class HostPostgres: @unchecked Sendable {
         try handle.write(contentsOf: Data(("\n" + conf.joined(separator: "\n") + "\n").utf8))
         try handle.close()
 
-        FileManager.default.createFile(atPath: "\(dir)/server.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(dir)/server.log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dir)/server.log"))
         server.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         server.process.arguments = asServerUser + ["\(bin)/postgres", "-D", server.data]

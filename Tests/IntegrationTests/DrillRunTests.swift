@@ -194,7 +194,7 @@ struct DrillSource {
         await source.close()
     }
 
-    @Test("tampering is caught by the right check: edited row, deleted row, rogue-key root, truncated ciphertext, flipped byte")
+    @Test("tampering is caught by the right check: edited row, deleted row, rogue-key root, truncated ciphertext, flipped byte, a crafted dump, a path for a name")
     func tampering() async throws {
         let source = try await DrillSource.make()
         do {
@@ -255,6 +255,31 @@ struct DrillSource {
             #expect(forgedManifest.check("checksum.acp_audit")?.status == "passed")
             #expect(forgedManifest.check("decrypt.acp_audit")?.status == "failed" && forgedManifest.check("decrypt.acp_usage")?.status == "failed")
             #expect(forgedManifest.code == 1)
+
+            // Whoever can write the repository and knows the (public) recipient can encrypt anything to it:
+            // a "dump" that is not one fails its own list check inside the sandbox, the others restore.
+            let crafted = try await clean.backup("crafted")
+            let craftedSet = try #require(try LocalRepository(root: crafted).completeSets().first)
+            try "not a pg_dump archive\n".write(toFile: "\(clean.dir)/fake.txt", atomically: true, encoding: .utf8)
+            _ = try await run(["age", "-r", clean.recipient, "-o", "\(crafted)/\(craftedSet)/acp_tenants.dump.age", "\(clean.dir)/fake.txt"])
+            var craftedManifest = try Manifest.decode(LocalRepository(root: crafted).read("\(craftedSet)/manifest.json"))
+            let tenants = try #require(craftedManifest.objects.firstIndex { $0.database == "acp_tenants" })
+            (craftedManifest.objects[tenants].size, craftedManifest.objects[tenants].sha256) = try FileDigest.sha256(path: "\(crafted)/\(craftedManifest.objects[tenants].key)")
+            try LocalRepository(root: crafted).put("\(craftedSet)/manifest.json", data: try craftedManifest.encoded())
+            let notADump = try await clean.drill(crafted, name: "crafted")
+            #expect(notADump.code == 1 && notADump.check("decrypt.acp_tenants")?.status == "passed")
+            #expect(notADump.check("list.acp_tenants")?.status == "failed" && notADump.check("list.acp_tenants")?.evidence.contains("pg_restore") == true,
+                    "\(notADump.check("list.acp_tenants")?.evidence ?? "missing")")
+            #expect(notADump.check("restore.acp_billing")?.status == "passed" && notADump.check("verify_chain")?.status == "passed")
+
+            // A database name that is a path: the manifest is refused before anything is fetched or written.
+            craftedManifest.objects[tenants].database = "../../acp-drill-escape"
+            try LocalRepository(root: crafted).put("\(craftedSet)/manifest.json", data: try craftedManifest.encoded())
+            let escape = try await clean.drill(crafted, name: "escape")
+            #expect(escape.code == 1 && escape.check("pick")?.status == "failed", "\(escape.stdout)\n\(escape.stderr)")
+            #expect(escape.check("pick")?.evidence.contains("manifest is refused") == true && escape.check("pick")?.fix?.contains("tampered") == true)
+            #expect(escape.check("decrypt.acp_audit") == nil, "nothing decrypted")
+            #expect(!FileManager.default.fileExists(atPath: "/acp-drill-escape.plain") && !FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "acp-drill-escape.plain"))
         } catch { await clean.close(); throw error }
         await clean.close()
     }
@@ -353,7 +378,10 @@ struct DrillSource {
     func anyDatabases() async throws {
         let source = try await DrillSource.make()
         do {
-            let repo = try await source.backup("other", databases: "acp_billing acp_tools")
+            // A team's own database, in LATIN1 and with a name that needs quoting: restored in its encoding.
+            try await source.psql("postgres", "CREATE DATABASE \"Legacy-Shop\" TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'")
+            try await source.psql("Legacy-Shop", "CREATE TABLE items (name text); INSERT INTO items VALUES ('café'), ('crème brûlée')")
+            let repo = try await source.backup("other", databases: "acp_billing acp_tools Legacy-Shop")
             let checks = "\(source.dir)/checks.yml"
             try """
                 checks:
@@ -365,9 +393,15 @@ struct DrillSource {
                     database: acp_tools
                     query: SELECT count(*) FROM tools
                     expect: "8"
+                  - name: legacy encoding kept
+                    database: Legacy-Shop
+                    query: SELECT pg_encoding_to_char(encoding) || ' ' || (SELECT string_agg(name, ',' ORDER BY name) FROM items) FROM pg_database WHERE datname = current_database()
+                    expect: "LATIN1 café,crème brûlée"
                 """.write(toFile: checks, atomically: true, encoding: .utf8)
             let ok = try await source.drill(repo, name: "other", ["--checks", checks])
             #expect(ok.code == 0, "\(ok.stdout)\n\(ok.stderr)")
+            #expect(ok.check("list.Legacy-Shop")?.evidence.contains("encoding LATIN1") == true, "\(ok.check("list.Legacy-Shop")?.evidence ?? "missing")")
+            #expect(ok.check("user.legacy encoding kept")?.status == "passed", "\(ok.check("user.legacy encoding kept")?.evidence ?? "missing")")
             #expect(ok.check("verify_chain")?.status == "skipped" && ok.check("reconcile")?.status == "skipped" && ok.check("smoke.audit_logs")?.status == "skipped")
             #expect(ok.check("user.eight tools")?.status == "passed" && ok.check("user.invoices restored")?.status == "passed")
             #expect(ok.report?.rowCountsSummary.hasPrefix("rows=") == true)
