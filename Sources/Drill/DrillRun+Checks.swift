@@ -36,11 +36,11 @@ extension DrillRun {
                 let counts = try await self.rowCounts(target)
                 let total = counts.values.reduce(0, +)
                 let top = counts.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                let c = Self.result("row_counts.\(db)", kind: "core", .passed, "\(counts.count) table(s), \(total) rows: \(top)", seconds: Self.seconds(ContinuousClock.now - t0))
+                let c = Self.result("row_counts.\(db)", kind: "core", .passed, "\(counts.count) table(s), \(total) rows: \(top)", seconds: (ContinuousClock.now - t0).inSeconds)
                 results.withLock { $0[db] = (c, counts) }
             } catch {
                 if Task.isCancelled { throw CancellationError() }
-                results.withLock { $0[db] = (Self.result("row_counts.\(db)", kind: "core", .failed, "\(error)", seconds: Self.seconds(ContinuousClock.now - t0)), nil) }
+                results.withLock { $0[db] = (Self.result("row_counts.\(db)", kind: "core", .failed, "\(error)", seconds: (ContinuousClock.now - t0).inSeconds), nil) }
             }
         }
         var tables: [String: Set<String>] = [:]
@@ -82,7 +82,7 @@ extension DrillRun {
         for service in sandbox.services {
             let t0 = ContinuousClock.now
             let (ok, evidence) = await health(service, databases: restored.databases, target: restored.target)
-            out.append(Self.result("health.\(service.name)", kind: "core", ok ? .passed : .failed, evidence, seconds: Self.seconds(ContinuousClock.now - t0)))
+            out.append(Self.result("health.\(service.name)", kind: "core", ok ? .passed : .failed, evidence, seconds: (ContinuousClock.now - t0).inSeconds))
         }
         return out
     }
@@ -127,12 +127,12 @@ extension DrillRun {
                 let rows = try await target.query(uc.query, client: client)
                 let text = rows.map { $0.joined(separator: "|") }.joined(separator: "\n")
                 let (ok, evidence) = uc.judge(text)
-                out.append(Self.result("user.\(uc.name)", kind: "user", ok ? .passed : .failed, evidence, seconds: Self.seconds(ContinuousClock.now - t0)))
+                out.append(Self.result("user.\(uc.name)", kind: "user", ok ? .passed : .failed, evidence, seconds: (ContinuousClock.now - t0).inSeconds))
             } catch let e as QueryError where e.message.contains("statement timeout") {
-                out.append(Self.result("user.\(uc.name)", kind: "user", .timedOut, "\(uc.database): over its \(Int(uc.timeoutSeconds)) s timeout", seconds: Self.seconds(ContinuousClock.now - t0)))
+                out.append(Self.result("user.\(uc.name)", kind: "user", .timedOut, "\(uc.database): over its \(Int(uc.timeoutSeconds)) s timeout", seconds: (ContinuousClock.now - t0).inSeconds))
             } catch {
                 if Task.isCancelled { throw CancellationError() }
-                out.append(Self.result("user.\(uc.name)", kind: "user", .failed, "\(error)", seconds: Self.seconds(ContinuousClock.now - t0)))
+                out.append(Self.result("user.\(uc.name)", kind: "user", .failed, "\(error)", seconds: (ContinuousClock.now - t0).inSeconds))
             }
         }
         return out

@@ -49,17 +49,17 @@ extension DrillRun {
             let ok = (Int64(n) ?? 0) > 0
             out.append(Self.result("smoke.audit_logs", kind: "platform", ok ? .passed : .failed, "\(db): SELECT count(*) FROM audit_logs = \(n)",
                                    fix: "the restored audit_logs is empty: confirm the backup ran against the production database (POSTGRES_HOST) and that the set is the one you meant",
-                                   seconds: Self.seconds(ContinuousClock.now - t0)))
+                                   seconds: (ContinuousClock.now - t0).inSeconds))
         } catch {
             if Task.isCancelled { throw CancellationError() }
             out.append(Self.result("smoke.audit_logs", kind: "platform", .failed, "\(error)",
                                    fix: "DB role / password mismatch: the drill uses ephemeral credentials; if RESTORE_DB_PASSWORD is set, confirm it",
-                                   seconds: Self.seconds(ContinuousClock.now - t0)))
+                                   seconds: (ContinuousClock.now - t0).inSeconds))
         }
         t0 = ContinuousClock.now
         do {
             let report = try await ChainCheck.verify(target, client: client)
-            let seconds = Self.seconds(ContinuousClock.now - t0)
+            let seconds = (ContinuousClock.now - t0).inSeconds
             state.withLock { $0.chainRows = report.rows }
             let rate = seconds > 0 ? Int(Double(report.rows) / seconds) : 0
             if let f = report.failure {
@@ -73,7 +73,7 @@ extension DrillRun {
             out += rootsChecks(try await ChainCheck.roots(target, client: client), snapshot: snapshot)
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            out.append(Self.result("verify_chain", kind: "platform", .failed, "\(db): \(error)", seconds: Self.seconds(ContinuousClock.now - t0)))
+            out.append(Self.result("verify_chain", kind: "platform", .failed, "\(db): \(error)", seconds: (ContinuousClock.now - t0).inSeconds))
         }
         return out
     }
@@ -116,10 +116,10 @@ extension DrillRun {
         do {
             let r = try await Reconcile.run(audit: auditTarget, usage: usageTarget, client: client)
             return [Self.result("reconcile", kind: "platform", r.passed ? .passed : .failed, "\(adb).audit_logs ↔ \(udb).usage_events: \(r.evidence)",
-                                fix: "usage and audit disagree: rows were lost or altered on one side; compare the ids named with production", seconds: Self.seconds(ContinuousClock.now - t0))]
+                                fix: "usage and audit disagree: rows were lost or altered on one side; compare the ids named with production", seconds: (ContinuousClock.now - t0).inSeconds)]
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            return [Self.result("reconcile", kind: "platform", .failed, "\(error)", seconds: Self.seconds(ContinuousClock.now - t0))]
+            return [Self.result("reconcile", kind: "platform", .failed, "\(error)", seconds: (ContinuousClock.now - t0).inSeconds)]
         }
     }
 }

@@ -86,7 +86,7 @@ extension DrillRun {
         try await client.putArchive(pg.containerID, path: "/tmp", tar: tar)
         // The host's plaintext goes as soon as the sandbox holds it.
         for path in dumps.values { try? FileManager.default.removeItem(atPath: path) }
-        emit(.line("uploaded in \(String(format: "%.1f", Self.seconds(ContinuousClock.now - t0))) s (\(Self.rate(total, Self.seconds(ContinuousClock.now - t0))))"))
+        emit(.line("uploaded in \(String(format: "%.1f", (ContinuousClock.now - t0).inSeconds)) s (\(Self.rate(total, (ContinuousClock.now - t0).inSeconds)))"))
 
         let restored = Mutex<[String]>([])
         try await Self.runPlan(Self.jobPlan(plainSizes, jobs: options.jobs), jobs: options.jobs) { item in
@@ -145,7 +145,7 @@ extension DrillRun {
         let offset = elapsed
         let t0 = ContinuousClock.now
         let r = try await client.execCollect(target.containerID, ["sh", "-c", Self.listCreateRestore, "sh", file, db] + restoreArgs, env: target.env)
-        let seconds = Self.seconds(ContinuousClock.now - t0)
+        let seconds = (ContinuousClock.now - t0).inSeconds
         let errorText = r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
         // 1. The table of contents must be readable.
         guard r.exitCode != Self.listFailed else {

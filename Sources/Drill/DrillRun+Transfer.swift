@@ -35,7 +35,7 @@ extension DrillRun {
                     }
                     return (path, size, digest)
                 }
-                let seconds = Self.seconds(ContinuousClock.now - t0)
+                let seconds = (ContinuousClock.now - t0).inSeconds
                 if size == object.size && digest == object.sha256 {
                     self.check("checksum.\(name)", kind: "core", .passed,
                                "\(object.key): \(size) bytes, sha256 \(digest.prefix(16))… matches the manifest (\(Self.rate(size, seconds)))", seconds: seconds)
@@ -47,7 +47,7 @@ extension DrillRun {
             } catch where !(error is CancellationError) && !Task.isCancelled {
                 self.check("checksum.\(name)", kind: "core", .failed, "\(object.key): cannot read: \(error)",
                            fix: self.options.source.isLocal ? "the object is missing from the repository folder" : "verify the S3 endpoint, region and credentials",
-                           seconds: Self.seconds(ContinuousClock.now - t0))
+                           seconds: (ContinuousClock.now - t0).inSeconds)
             }
         }
         return results.withLock { $0 }
@@ -72,7 +72,7 @@ extension DrillRun {
             let t0 = ContinuousClock.now
             do {
                 let size = try await BlockingExecutor.run("drill") { try decryption.decrypt(f.path, to: out) }
-                let seconds = Self.seconds(ContinuousClock.now - t0)
+                let seconds = (ContinuousClock.now - t0).inSeconds
                 if !self.options.source.isLocal { try? FileManager.default.removeItem(atPath: f.path) }
                 if let db = f.object.database {
                     result.withLock { $0.dumps[db] = out }
@@ -86,7 +86,7 @@ extension DrillRun {
                 try? FileManager.default.removeItem(atPath: out)
                 let fix = decryption.kind == "age" ? "confirm ACP_BACKUP_AGE_IDENTITY matches the recipient used at backup; a truncated or altered object fails age's authentication"
                     : "confirm ACP_BACKUP_GPG_HOMEDIR holds the secret key of the recipient used at backup"
-                self.check("decrypt.\(name)", kind: "core", .failed, "\(f.object.key): \(error)", fix: fix, seconds: Self.seconds(ContinuousClock.now - t0))
+                self.check("decrypt.\(name)", kind: "core", .failed, "\(f.object.key): \(error)", fix: fix, seconds: (ContinuousClock.now - t0).inSeconds)
             }
         }
         return result.withLock { $0 }

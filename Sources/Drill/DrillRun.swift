@@ -81,9 +81,7 @@ public final class DrillRun: Sendable {
         self.start = clock.now
     }
 
-    var elapsed: Double { Self.seconds(clock.now - start) }
-
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    var elapsed: Double { (clock.now - start).inSeconds }
 
     /// Runs `body` as a timed stage. A stage that runs beside another (`concurrent`: provision, isolation)
     /// does not claim the current stage when it starts, only when it fails, so that an error or an
@@ -95,12 +93,12 @@ public final class DrillRun: Sendable {
         let t0 = clock.now
         do {
             let value = try await body()
-            record(name, offset: offset, seconds: Self.seconds(clock.now - t0), budget: budget, status: "done", detail: detail)
+            record(name, offset: offset, seconds: (clock.now - t0).inSeconds, budget: budget, status: "done", detail: detail)
             return value
         } catch {
             let cancelled = Task.isCancelled || error is CancellationError
             if !cancelled { state.withLock { $0.currentStage = name } }
-            record(name, offset: offset, seconds: Self.seconds(clock.now - t0), budget: budget, status: cancelled ? "aborted" : "failed", detail: "\(error)")
+            record(name, offset: offset, seconds: (clock.now - t0).inSeconds, budget: budget, status: cancelled ? "aborted" : "failed", detail: "\(error)")
             throw error
         }
     }
@@ -195,10 +193,10 @@ public final class DrillRun: Sendable {
                     let name = project.name, client = self.client, logger = self.logger
                     _ = try await Task.detached { try await Sandbox.teardown(project: name, client: client, logger: logger) }.value
                     info.tornDown = true
-                    record("teardown", offset: offset, seconds: Self.seconds(clock.now - t0), budget: nil, status: "done", detail: nil)
+                    record("teardown", offset: offset, seconds: (clock.now - t0).inSeconds, budget: nil, status: "done", detail: nil)
                 } catch {
                     info.teardownError = "\(error)"
-                    record("teardown", offset: offset, seconds: Self.seconds(clock.now - t0), budget: nil, status: "failed", detail: "\(error)")
+                    record("teardown", offset: offset, seconds: (clock.now - t0).inSeconds, budget: nil, status: "failed", detail: "\(error)")
                 }
             }
             sandboxInfo = info

@@ -65,7 +65,7 @@ enum Baselines {
                                                "-d", db, dumps[db]!], environment: env)
                 }
             }
-            t.restoredAt = seconds(ContinuousClock.now - start)
+            t.restoredAt = (ContinuousClock.now - start).inSeconds
             say(String(format: "  restored at %.2f s", t.restoredAt))
             if dumps["acp_audit"] != nil {
                 var target = PostgresTarget(containerID: pg.containerID, user: "postgres", password: password, database: "acp_audit")
@@ -74,7 +74,7 @@ enum Baselines {
                 for _ in 0 ..< 3 {
                     let t0 = ContinuousClock.now
                     let report = try await ChainCheck.verify(target, client: client)
-                    runs.append((report.rows, seconds(ContinuousClock.now - t0)))
+                    runs.append((report.rows, (ContinuousClock.now - t0).inSeconds))
                 }
                 t.chain = runs.sorted { $0.1 < $1.1 }[1]
                 say(String(format: "  verify-chain alone: %.2f s", t.chain!.seconds))
@@ -85,7 +85,7 @@ enum Baselines {
         }
         let t0 = ContinuousClock.now
         try await sandbox.teardown()
-        t.teardown = seconds(ContinuousClock.now - t0)
+        t.teardown = (ContinuousClock.now - t0).inSeconds
         return (t, dumps)
     }
 
@@ -105,7 +105,7 @@ enum Baselines {
                                           + ["-d", item.database, dumps[item.database]!])
             }
         }
-        t.restoredAt = seconds(ContinuousClock.now - start)
+        t.restoredAt = (ContinuousClock.now - start).inSeconds
         say(String(format: "  restored at %.2f s", t.restoredAt))
         return t
     }
@@ -113,9 +113,7 @@ enum Baselines {
     static func stage<T>(_ name: String, _ t: inout Timings, _ body: () async throws -> T) async throws -> T {
         let t0 = ContinuousClock.now
         let value = try await body()
-        t.stages.append((name, seconds(ContinuousClock.now - t0)))
+        t.stages.append((name, (ContinuousClock.now - t0).inSeconds))
         return value
     }
-
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }

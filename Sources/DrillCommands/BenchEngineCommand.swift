@@ -2,6 +2,7 @@ import ArgumentParser
 import CurlHTTP
 import DockerEngine
 import Foundation
+import Sandbox
 import Synchronization
 
 /// `acp-drill bench engine`: API latency and archive upload throughput of our client against the docker CLI.
@@ -93,15 +94,13 @@ func writePattern(to path: String, bytes: Int64) throws {
 func timed(_ body: () async throws -> Void) async throws -> Double {
     let start = ContinuousClock.now
     try await body()
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (ContinuousClock.now - start).inSeconds
 }
 
 func timedSync(_ body: () throws -> Void) throws -> Double {
     let start = ContinuousClock.now
     try body()
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (ContinuousClock.now - start).inSeconds
 }
 
 func median(_ n: Int, _ body: () async throws -> Void) async throws -> Double {

@@ -57,10 +57,9 @@ struct VerifyChainCommand: AsyncParsableCommand {
         } else if let failure = report.failure {
             print("verify-chain FAILED: \(failure.message)")
         } else {
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             print("verify-chain passed: \(report.rows) rows (ids \(report.firstID ?? 0)…\(report.lastID ?? 0)), \(report.days) day(s), "
                 + "\(report.rootsVerified) signed root(s) verified, \(report.unsealedRows) unsealed row(s) after the last root "
-                + String(format: "(%.2f s)", seconds))
+                + String(format: "(%.2f s)", elapsed.inSeconds))
         }
         if !report.passed { throw DrillExit.failure }
     }

@@ -41,8 +41,7 @@ public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         var rng = SystemRandomNumberGenerator()
         let suffix = String((0 ..< 6).map { _ in alphabet[Int.random(in: 0 ..< alphabet.count, using: &rng)] })
-        let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
-        return SandboxProject(name: "\(prefix)_\(timestamp(now))_\(suffix)", kind: kind, expiresAt: now.addingTimeInterval(seconds))
+        return SandboxProject(name: "\(prefix)_\(timestamp(now))_\(suffix)", kind: kind, expiresAt: now.addingTimeInterval(ttl.inSeconds))
     }
 
     /// `yyyyMMddTHHmmssZ` in UTC: the timestamp of project names, backup sets and drill reports.
