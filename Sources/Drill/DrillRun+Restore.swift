@@ -6,8 +6,8 @@ import Sandbox
 import Synchronization
 
 /// Provision and restore: the sandbox comes up while the set downloads; the dumps are uploaded into the
-/// Postgres container (one tar stream) and restored concurrently with `pg_restore --exit-on-error -j N`
-/// under one job budget sized to the machine.
+/// Postgres container (one tar stream) and restored concurrently with `pg_restore --exit-on-error` under
+/// one job budget sized to the machine (`jobPlan`, `runPlan`).
 extension DrillRun {
     /// A restored database and its tables (`schema.table`).
     struct Restored: Sendable {
@@ -64,20 +64,18 @@ extension DrillRun {
         await assertIsolation(sandbox)
     }
 
-    func restore(_ plain: Plain, manifest: Manifest, into sandbox: Sandbox, scratch: String) async throws -> Restored {
+    func restore(_ plain: Plain, manifest: Manifest, into sandbox: Sandbox) async throws -> Restored {
         let dumps = plain.dumps
         guard let pg = sandbox.service(role: .postgres) else {
             throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
         }
-        var target = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres", password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
-        target.directAddress = await target.reachableAddress(pg.address, client: client)
+        var direct = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres", password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
+        direct.directAddress = await direct.reachableAddress(pg.address, client: client)
+        let target = direct
         if let address = target.directAddress { emit(.line("bulk reads (verify-chain, reconcile) go straight to \(address):5432 from the host")) }
-        let pgTarget = target
         if let v = try? await target.query("SHOW server_version", client: client).first?.first { state.withLock { $0.serverVersion = v } }
         let sizes = Dictionary(manifest.objects.compactMap { o in o.database.map { ($0, o.size) } }, uniquingKeysWith: max)
-        let plainSizes = Dictionary(uniqueKeysWithValues: dumps.map { db, path in
-            (db, ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0)
-        })
+        let plainSizes = dumps.mapValues { FileDigest.size(path: $0) ?? 0 }
         let total = plainSizes.values.reduce(0, +)
         emit(.line("uploading \(dumps.count) dump(s), \(total) bytes, into \(pg.containerName)"))
         let t0 = ContinuousClock.now
@@ -86,17 +84,18 @@ extension DrillRun {
         try await client.putArchive(pg.containerID, path: "/tmp", tar: tar)
         // The host's plaintext goes as soon as the sandbox holds it.
         for path in dumps.values { try? FileManager.default.removeItem(atPath: path) }
-        emit(.line("uploaded in \(String(format: "%.1f", (ContinuousClock.now - t0).inSeconds)) s (\(Self.rate(total, (ContinuousClock.now - t0).inSeconds)))"))
+        let upload = (ContinuousClock.now - t0).inSeconds
+        emit(.line("uploaded in \(String(format: "%.1f", upload)) s (\(Self.rate(total, upload)))"))
 
         let restored = Mutex<[String]>([])
         try await Self.runPlan(Self.jobPlan(plainSizes, jobs: options.jobs), jobs: options.jobs) { item in
-            if try await self.restoreOne(item.database, jobs: item.jobs, target: pgTarget,
+            if try await self.restoreOne(item.database, jobs: item.jobs, target: target,
                                          dumpBytes: sizes[item.database] ?? 0, plainBytes: plainSizes[item.database]) {
                 restored.withLock { $0.append(item.database) }
             }
         }
         _ = try? await client.execCollect(pg.containerID, ["rm", "-rf", Self.restoreDir])
-        return Restored(databases: restored.withLock { $0 }.sorted(), target: pgTarget, sandbox: sandbox)
+        return Restored(databases: restored.withLock { $0 }.sorted(), target: target, sandbox: sandbox)
     }
 
     /// One database of a restore plan.

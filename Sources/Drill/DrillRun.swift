@@ -158,7 +158,7 @@ public final class DrillRun: Sendable {
             // services, and the verdict — waits for them.
             async let isolated: Void = stage("isolation", concurrent: true) { await assertIsolation(sandbox) }
             if !plain.dumps.isEmpty {
-                let restored = try await stage("restore") { try await restore(plain, manifest: manifest, into: sandbox, scratch: scratch) }
+                let restored = try await stage("restore") { try await restore(plain, manifest: manifest, into: sandbox) }
                 await isolated
                 try await startHeldServices(sandbox)
                 try await stage("checks", budget: options.budgets.verify) {

@@ -80,7 +80,7 @@ struct BenchBackupCommand: AsyncParsableCommand {
                 s3Figures = (oursS3, shellS3)
             }
             let mb = bytes / 1e6
-            let shellBytes = ((try? FileManager.default.attributesOfItem(atPath: "\(dir)/shell.dump.age"))?[.size] as? NSNumber)?.doubleValue ?? 0
+            let shellBytes = Double(FileDigest.size(path: "\(dir)/shell.dump.age") ?? 0)
             let oursBytes = Double(directorySize("\(dir)/ours", suffix: ".dump.age"))
             print(String(format: "database: %.0f MB", mb))
             print(String(format: "acp-drill backup: %.1f s, %.1f MB/s", ours, mb / ours))
@@ -107,8 +107,8 @@ func directorySize(_ dir: String, suffix: String) -> Int64 {
     guard let e = FileManager.default.enumerator(atPath: dir) else { return 0 }
     var total: Int64 = 0
     while let name = e.nextObject() as? String {
-        guard name.hasSuffix(suffix), let size = (try? FileManager.default.attributesOfItem(atPath: "\(dir)/\(name)"))?[.size] as? NSNumber else { continue }
-        total += size.int64Value
+        guard name.hasSuffix(suffix), let size = FileDigest.size(path: "\(dir)/\(name)") else { continue }
+        total += size
     }
     return total
 }

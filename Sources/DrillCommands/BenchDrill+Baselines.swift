@@ -96,7 +96,7 @@ enum Baselines {
         let start = ContinuousClock.now
         let server = try await stage("initdb+start", &t) { try await BlockingExecutor.run("bench") { try HostPostgres.start(bin: bin) } }
         defer { server.stop() }
-        let sizes = dumps.mapValues { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size]) as? NSNumber)?.int64Value ?? 0 }
+        let sizes = dumps.mapValues { FileDigest.size(path: $0) ?? 0 }
         try await stage("restore", &t) {
             try await DrillRun.runPlan(DrillRun.jobPlan(sizes, jobs: jobs), jobs: jobs) { item in
                 try await runProgramAsync(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + server.connection

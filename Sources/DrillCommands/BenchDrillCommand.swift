@@ -95,7 +95,7 @@ struct BenchDrillCommand: AsyncParsableCommand {
         let (sequential, dumps) = try await Baselines.sequential(manifest: manifest, repo: repo, identity: "\(work)/id.txt", scratch: scratch,
                                                                  restore: !noSequential, client: client, logger: logger, say: say)
         if !noSequential { f.sequential = sequential }
-        f.plainBytes = dumps.values.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
+        f.plainBytes = dumps.values.reduce(0) { $0 + (FileDigest.size(path: $1) ?? 0) }
         if let floorBin {
             say("the floor: pg_restore -j into PostgreSQL on the host")
             f.floor = try await Baselines.floor(dumps: dumps, bin: floorBin, jobs: jobs, say: say)

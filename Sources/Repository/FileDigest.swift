@@ -4,6 +4,11 @@ import Foundation
 /// Size and SHA-256 of a file, read in 1 MiB chunks (constant memory): how a set's objects are checked
 /// against their manifest before anything is decrypted.
 public enum FileDigest {
+    /// The size of a file in bytes, or nil when it cannot be read.
+    public static func size(path: String) -> Int64? {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value
+    }
+
     public static func sha256(path: String, onProgress: ((Int64) -> Void)? = nil) throws -> (size: Int64, sha256: String) {
         guard let h = FileHandle(forReadingAtPath: path) else { throw RepositoryError(message: "\(path): cannot read") }
         defer { try? h.close() }
