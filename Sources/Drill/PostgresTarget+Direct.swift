@@ -33,46 +33,23 @@ extension PostgresTarget {
     func copyOutDirect(_ address: String, _ statement: String, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Bool {
         var environment = ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3", "PGAPPNAME": "acp-drill"]
         if let sessionOptions { environment["PGOPTIONS"] = sessionOptions }
-        let childEnvironment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let args = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", address, "-p", "5432", "-U", user, "-d", database, "-c", statement]
-        let (status, delivered, stderr) = try await BlockingExecutor.run("drill") { () throws -> (Int32, Bool, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = args
-            process.environment = childEnvironment
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let errText = Mutex(Data())
-            let errReader = Thread { errText.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile().prefix(8192) } }
-            errReader.start()
-            let fd = out.fileHandleForReading.fileDescriptor
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
-            defer { buffer.deallocate() }
+        let step = ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", address, "-p", "5432",
+                                                                        "-U", user, "-d", database, "-c", statement], environment: environment)
+        let database = database
+        return try await BlockingExecutor.run("drill") { () throws -> Bool in
             var delivered = false
-            var thrown: (any Error)?
-            while true {
-                let n = read(fd, buffer.baseAddress, buffer.count)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { break }
-                delivered = true
-                do { try onChunk(UnsafeRawBufferPointer(rebasing: buffer[..<n])) } catch {
-                    thrown = error
-                    process.terminate()
-                    break
+            do {
+                try ProcessPipeline.run([step]) { chunk in
+                    delivered = true
+                    try chunk.withUnsafeBytes { try onChunk($0) }
                 }
+                return true
+            } catch let failure as ProcessPipeline.Failure {
+                // psql: 2 = the connection failed; with nothing delivered, the exec path can still serve.
+                if failure.status == 2 && !delivered { return false }
+                throw QueryError(database: database, message: failure.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            process.waitUntilExit()
-            while errReader.isExecuting { Thread.sleep(forTimeInterval: 0.001) }
-            if let thrown { throw thrown }
-            return (process.terminationStatus, delivered, String(decoding: errText.withLock { $0 }, as: UTF8.self))
         }
-        if status == 0 { return true }
-        // psql: 2 = the connection failed; with nothing delivered, the exec path can still serve.
-        if status == 2 && !delivered { return false }
-        throw QueryError(database: database, message: stderr.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CurlHTTP
 import Foundation
 import Sandbox
 
@@ -81,10 +80,4 @@ final class HostPostgres: @unchecked Sendable {
     static var asServerUser: [String] {
         geteuid() == 0 ? ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : []
     }
-}
-
-/// Runs a blocking program off Swift's cooperative threads (there may be only two of them).
-@discardableResult
-func runProgramAsync(_ args: [String], environment: [String: String] = [:]) async throws -> String {
-    try await BlockingExecutor.run("bench") { try runProgram(args, environment: environment) }
 }
