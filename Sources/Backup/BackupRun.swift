@@ -3,7 +3,7 @@ import CurlHTTP
 public import Logging
 public import Repository
 import Crypto
-import Sandbox
+public import Sandbox
 
 /// `acp-drill backup`: each database `pg_dump --format=custom | age` (or gpg), streamed through a SHA-256
 /// into the repository — no plaintext on disk, bounded memory — then the `transparency_roots` snapshot,
@@ -29,7 +29,7 @@ public struct BackupRun: Sendable {
     public func plan(timestamp: String) -> [String] {
         var lines = ["backup set \(timestamp) → \(destinationText)/\(timestamp)/"]
         lines.append("source: \(config.user)@\(config.host):\(config.port) (password from PGPASSWORD)")
-        lines.append("encryption: \(config.encryption.kind) to recipient \(Self.fingerprint(config.encryption.recipient))")
+        lines.append("encryption: \(config.encryption.kind) to recipient \(Decryption.fingerprint(config.encryption.recipient))")
         for db in config.databases {
             lines.append("  pg_dump --format=custom --compress=\(config.compressLevel) \(db) | \(config.encryption.kind) → \(timestamp)/\(db).dump.\(config.encryption.fileExtension)")
         }
@@ -45,10 +45,6 @@ public struct BackupRun: Sendable {
         }
     }
 
-    /// SHA-256 prefix of a recipient: identifies the key without printing it.
-    public static func fingerprint(_ recipient: String) -> String { Decryption.fingerprint(recipient) }
-
-    public static func timestamp(_ date: Date = Date()) -> String { SandboxProject.timestamp(date) }
 
     var encryptStep: ProcessPipeline.Step {
         switch config.encryption {
@@ -113,7 +109,7 @@ public struct BackupRun: Sendable {
         }
     }
 
-    public func run(timestamp: String = BackupRun.timestamp(), store: Store, progress: (@Sendable (String) -> Void)? = nil) async throws -> Outcome {
+    public func run(timestamp: String = SandboxProject.timestamp(Date()), store: Store, progress: (@Sendable (String) -> Void)? = nil) async throws -> Outcome {
         let repo = store.spool
         let ext = config.encryption.fileExtension
         let env = pgEnv
@@ -163,7 +159,7 @@ public struct BackupRun: Sendable {
         var manifest = Manifest(
             timestamp: timestamp, createdAt: ISO8601DateFormatter().string(from: Date()), toolVersion: Self.toolVersion,
             pgDumpVersion: ProcessPipeline.version("pg_dump"), serverVersion: server, encryption: config.encryption.kind,
-            recipientFingerprint: Self.fingerprint(config.encryption.recipient), databases: config.databases,
+            recipientFingerprint: Decryption.fingerprint(config.encryption.recipient), databases: config.databases,
             objects: objects, failures: failures)
         manifest.compressLevel = config.compressLevel
         let manifestKey = "\(timestamp)/manifest.json"

@@ -18,7 +18,9 @@ public struct DrillOptions: Sendable {
     /// How long a kept sandbox lives before `gc` may remove it.
     public var keepTTL: Double = 86400
     /// The job budget shared by every concurrent `pg_restore -j` (default: the machine's cores).
-    public var jobs: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    public var jobs: Int = DrillOptions.defaultJobs
+    /// The machine's cores, at least 2.
+    public static let defaultJobs = max(2, ProcessInfo.processInfo.activeProcessorCount)
     public var customerRoots: [TransparencyRoot]?
     public var customerRootsSource: String?
     public var userChecks: [UserCheck] = []

@@ -45,7 +45,7 @@ struct BackupCommand: AsyncParsableCommand {
         }
         let logger = engine.logger
         let run = BackupRun(config: config, logger: logger)
-        let timestamp = BackupRun.timestamp()
+        let timestamp = SandboxProject.timestamp(Date())
         if dryRun {
             print("dry run: nothing is dumped, uploaded or created")
             for line in run.plan(timestamp: timestamp) { print(line) }

@@ -39,7 +39,7 @@ struct BenchDrillCommand: AsyncParsableCommand {
     @Option(name: .customLong("scale"), help: "Fixture scale to measure (repeatable; 1 = the runbook's audit=12450 tenants=3 usage=8900).")
     var scales: [Int] = [1, 50]
     @Option(help: "The job budget of every restore (default: the machine's cores, at least 2).")
-    var jobs: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    var jobs: Int = DrillOptions.defaultJobs
     @Flag(help: "Skip the runbook's sequential baseline.") var noSequential = false
     @Flag(help: "Skip the no-container floor.") var noFloor = false
 

@@ -73,7 +73,7 @@ import Testing
     @Test("the manifest round-trips; a newer format is refused; the fingerprint hides the recipient")
     func manifest() throws {
         let m = Manifest(timestamp: "20260516T020000Z", createdAt: "2026-05-16T02:00:00Z", toolVersion: "0.1.0", pgDumpVersion: "pg_dump 15",
-                         serverVersion: "15.18", encryption: "age", recipientFingerprint: BackupRun.fingerprint("age1xyz"), databases: ["a"],
+                         serverVersion: "15.18", encryption: "age", recipientFingerprint: Decryption.fingerprint("age1xyz"), databases: ["a"],
                          objects: [.init(key: "20260516T020000Z/a.dump.age", database: "a", kind: "dump", size: 10, sha256: "ab")], failures: [])
         #expect(try Manifest.decode(m.encoded()) == m)
         #expect(!String(decoding: try m.encoded(), as: UTF8.self).contains("age1xyz"))
