@@ -97,3 +97,33 @@ func hex(_ b: [UInt8]) -> String { ChainHash.hex(b) }
         #expect(UTCTime.parse(bytes: Array("2026-05-16 10:00:00.5+00".utf8)) == 1_778_925_600_500_000)
     }
 }
+
+/// The verifier's byte-level hasher and the chain's reference definition are two implementations of one
+/// hash: they must agree on every row, multi-byte text and empty fields included.
+@Suite struct RowHasherTests {
+    @Test("RowHasher (raw column bytes) equals ChainHash.rowHash (the spec) on random rows")
+    func agreesWithTheSpec() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("abc XYZ 09 é ü 漢字 🙂 \"'\\\t{}:,")
+        func text() -> String { String((0 ..< Int.random(in: 0 ... 40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }) }
+        var hasher = RowHasher()
+        for _ in 0 ..< 500 {
+            let prev = (0 ..< 32).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
+            let tenant = (0 ..< 16).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
+            let hex = ChainHash.hex(tenant)
+            let tenantText = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)].joined(separator: "-")
+            let id = Int64.random(in: 1 ... 10_000_000_000, using: &rng)
+            let micros = Int64.random(in: 0 ... 4_102_444_800_000_000, using: &rng)
+            let (actor, action, resource, payload) = (text(), text(), text(), text())
+            let spec = ChainHash.rowHash(prev: prev, id: id, tenantID: tenantText, occurredAt: micros, actor: actor, action: action, resource: resource, payload: payload)
+            let fast = prev.withUnsafeBytes { p in tenant.withUnsafeBytes { t in
+                Array(actor.utf8).withUnsafeBytes { a in Array(action.utf8).withUnsafeBytes { ac in
+                    Array(resource.utf8).withUnsafeBytes { r in Array(payload.utf8).withUnsafeBytes { pl in
+                        hasher.rowHash(prev: p, id: id, tenant: t, occurredAt: micros, actor: a, action: ac, resource: r, payload: pl)
+                    } }
+                } }
+            } }
+            #expect(fast.bytes == spec, "id \(id), tenant \(tenantText), at \(micros)")
+        }
+    }
+}
