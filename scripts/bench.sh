@@ -19,8 +19,6 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null
 fi
-log "building acp-drill (release)"
-swift build -c release --product acp-drill > /tmp/acp-drill-bench-build.log 2>&1 || { tail -n 40 /tmp/acp-drill-bench-build.log; exit 1; }
-bin=$(swift build -c release --show-bin-path)/acp-drill
+bin=$(build_release bench)
 [ $# -gt 0 ] || set -- drill
 exec "$bin" bench "$@"

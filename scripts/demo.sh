@@ -9,9 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
 . "$here/lib.sh"
 cd "$root"
 "$here/setup.sh"
-log "building acp-drill (release)"
-swift build -c release --product acp-drill > /tmp/acp-drill-demo-build.log 2>&1 || { tail -n 40 /tmp/acp-drill-demo-build.log; exit 1; }
-bin=$(swift build -c release --show-bin-path)/acp-drill
+bin=$(build_release demo)
 start=$(date +%s)
 
 work=$(mktemp -d /tmp/acp-drill-demo.XXXXXX)   # 0700: the age key and the backup live here

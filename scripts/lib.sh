@@ -37,3 +37,11 @@ acp_drill_bin() {
   [ -n "$bin" ] || { echo "error: acp-drill is not built: run 'swift build -c release' in $root" >&2; exit 2; }
   printf '%s\n' "$bin"
 }
+
+# build_release NAME: builds acp-drill in release mode (the log's tail on failure) and prints its path.
+build_release() {
+  local log="${TMPDIR:-/tmp}/acp-drill-$1-build.log"
+  log "building acp-drill (release)"
+  swift build -c release --product acp-drill > "$log" 2>&1 || { tail -n 40 "$log" >&2; exit 1; }
+  printf '%s\n' "$(swift build -c release --show-bin-path)/acp-drill"
+}
