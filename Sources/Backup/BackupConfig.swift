@@ -14,10 +14,7 @@ public struct BackupConfig: Sendable {
         }
     }
 
-    public enum Destination: Sendable, Equatable {
-        case local(path: String)
-        case s3(url: String, endpoint: String?)
-    }
+    public typealias Destination = RepositoryLocation
 
     public static let defaultDatabases = [
         "acp_gateway", "acp_policy", "acp_audit", "acp_usage", "acp_tenants", "acp_identity", "acp_keys",
@@ -66,15 +63,9 @@ public struct BackupConfig: Sendable {
         }
         if case .gpg = encryption, !toolExists("gpg"), !dryRun { problems.append("gpg is not installed (apt-get install gnupg)") }
 
-        var destination: Destination?
-        if let repo { destination = .local(path: repo) } else if let bucket = value("ACP_BACKUP_S3_BUCKET") {
-            guard bucket.hasPrefix("s3://") else {
-                throw Problem(messages: ["ACP_BACKUP_S3_BUCKET must look like s3://bucket/prefix (got \(bucket))"])
-            }
-            destination = .s3(url: bucket, endpoint: value("ACP_BACKUP_S3_ENDPOINT"))
-        } else if !dryRun {
-            problems.append("ACP_BACKUP_S3_BUCKET (s3://bucket/prefix) must be set, or --repo PATH for a local folder")
-        }
+        let destination: Destination?
+        do { destination = try RepositoryLocation.from(repo: repo, environment: env) } catch let e as RepositoryError { throw Problem(messages: [e.message]) }
+        if destination == nil && !dryRun { problems.append(RepositoryLocation.missing) }
         let password = value("PGPASSWORD")
         if password == nil && !dryRun { problems.append("PGPASSWORD must be set (pg_dump reads it from the environment)") }
         if !dryRun, !toolExists("pg_dump") { problems.append("pg_dump is not installed (apt-get install postgresql-client)") }

@@ -5,10 +5,7 @@ public import Repository
 /// Where a drill reads backup sets from: a local folder (read in place) or S3 (downloaded into the
 /// drill's private scratch folder). Only complete sets — those with a manifest — are listed.
 public struct BackupSource: Sendable, CustomStringConvertible {
-    public enum Location: Sendable, Equatable {
-        case local(path: String)
-        case s3(url: String, endpoint: String?)
-    }
+    public typealias Location = RepositoryLocation
 
     public let location: Location
     let local: LocalRepository?

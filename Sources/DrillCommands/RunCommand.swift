@@ -89,14 +89,11 @@ struct RunCommand: AsyncParsableCommand {
         var problems: [String] = []
 
         // The repository.
-        var location: BackupSource.Location?
-        if let repo { location = .local(path: repo) } else if let bucket = value("ACP_BACKUP_S3_BUCKET") {
-            if bucket.hasPrefix("s3://") { location = .s3(url: bucket, endpoint: value("ACP_BACKUP_S3_ENDPOINT")) } else {
-                problems.append("ACP_BACKUP_S3_BUCKET must look like s3://bucket/prefix (got \(bucket))")
-            }
-        } else {
-            problems.append("ACP_BACKUP_S3_BUCKET (s3://bucket/prefix) must be set, or --repo PATH for a local folder")
-        }
+        var location: RepositoryLocation?
+        do {
+            location = try RepositoryLocation.from(repo: repo, environment: env)
+            if location == nil { problems.append(RepositoryLocation.missing) }
+        } catch { problems.append("\(error)") }
         // The key that opens the set.
         var decryption: Decryption?
         if let identity = value("ACP_BACKUP_AGE_IDENTITY") {
