@@ -22,27 +22,32 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        // Layers, arrows pointing down (DESIGN.md §1):
-        // acp-drill -> DrillCommands -> Sandbox -> DockerEngine -> CurlHTTP -> CCurl;  AuditChain is pure
+        // Layers, arrows pointing down (docs/DESIGN.md §1):
+        //   acp-drill -> DrillCommands -> { Drill, Backup, Fixture }
+        //   Drill   -> Sandbox, Repository, AuditChain        Backup -> Sandbox, Repository
+        //   Fixture -> Sandbox, AuditChain                    Sandbox -> DockerEngine (its first backend)
+        //   Repository -> CurlHTTP (S3)                       DockerEngine -> CurlHTTP -> CCurl
+        //   AuditChain is pure; every Swift module may use Common, the base layer (no I/O).
+        .target(name: "Common", exclude: ["README.md"], swiftSettings: strict),
         .target(name: "CCurl", path: "Sources/CCurl", exclude: ["README.md"], publicHeadersPath: "include",
                 linkerSettings: [.linkedLibrary("curl")]),
-        .target(name: "CurlHTTP", dependencies: ["CCurl", logging], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "DockerEngine", dependencies: ["CurlHTTP", logging], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "CurlHTTP", dependencies: ["CCurl", "Common", logging], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "DockerEngine", dependencies: ["CurlHTTP", "Common", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AuditChain", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Sandbox", dependencies: ["DockerEngine", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Fixture", dependencies: ["Sandbox", "AuditChain", "DockerEngine", "CurlHTTP", logging],
+        .target(name: "Sandbox", dependencies: ["DockerEngine", "CurlHTTP", "Common", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Fixture", dependencies: ["Sandbox", "AuditChain", "Common", logging],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Repository", dependencies: ["CurlHTTP", logging, .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Backup", dependencies: ["Repository", "Sandbox", "DockerEngine", "CurlHTTP", logging,
+        .target(name: "Repository", dependencies: ["CurlHTTP", "Common", logging, .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Backup", dependencies: ["Repository", "Sandbox", "Common", logging,
                                                .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "Repository", "DockerEngine", "CurlHTTP", "Yams", logging],
+        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "Repository", "Common", "Yams", logging],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "DrillCommands",
             dependencies: [
-                "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", logging,
+                "Common", "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"],
@@ -53,15 +58,19 @@ let package = Package(
             dependencies: ["DrillCommands", logging, .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
-        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "CurlHTTP"], swiftSettings: strict),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
+        .testTarget(name: "CommonTests", dependencies: ["Common"], swiftSettings: strict),
+        .testTarget(name: "DrillCommandsTests", dependencies: ["DrillCommands", "Drill", "Sandbox", "Common",
+                                                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                    swiftSettings: strict),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "CurlHTTP", "Common"], swiftSettings: strict),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Common"], swiftSettings: strict),
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Repository"], swiftSettings: strict),
-        .testTarget(name: "DrillTests", dependencies: ["Drill", "AuditChain", "Repository"], swiftSettings: strict),
-        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "CurlHTTP", logging], swiftSettings: strict),
+        .testTarget(name: "DrillTests", dependencies: ["Drill", "AuditChain", "Repository", "Sandbox", "Common"], swiftSettings: strict),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "CurlHTTP", "Common", logging], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", "DrillCommands"],
+            dependencies: ["Common", "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", "DrillCommands"],
             swiftSettings: strict
         ),
     ],

@@ -1,4 +1,4 @@
-/// One row of `acp_audit.audit_logs`, as the chain hashes it (DESIGN.md §5).
+/// One row of `acp_audit.audit_logs`, as the chain hashes it (docs/DESIGN.md §8).
 public struct AuditRow: Sendable, Equatable {
     public var id: Int64
     /// Lower-case hyphenated UUID text.

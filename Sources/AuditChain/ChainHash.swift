@@ -1,6 +1,6 @@
 import Crypto
 
-/// The chain's hash function (DESIGN.md §5):
+/// The chain's hash function (docs/DESIGN.md §8):
 /// `row_hash = SHA-256(prev_hash || enc(id) || enc(tenant_id) || enc(occurred_at) || enc(actor) ||
 /// enc(action) || enc(resource) || enc(payload))`, where `enc(x)` is a 4-byte big-endian byte length and
 /// the UTF-8 text of x. Row 1's `prev_hash` is 32 zero bytes.

@@ -1,5 +1,5 @@
 public import Foundation
-import CurlHTTP
+import Common
 public import Logging
 public import Repository
 import Crypto
@@ -11,7 +11,6 @@ public import Sandbox
 public struct BackupRun: Sendable {
     public let config: BackupConfig
     public let logger: Logger
-    public static let toolVersion = "0.1.0"
 
     public init(config: BackupConfig, logger: Logger) {
         self.config = config
@@ -27,24 +26,17 @@ public struct BackupRun: Sendable {
 
     /// The plan `--dry-run` prints: nothing is dumped, uploaded or created.
     public func plan(timestamp: String) -> [String] {
-        var lines = ["backup set \(timestamp) → \(destinationText)/\(timestamp)/"]
+        let ext = config.encryption.fileExtension
+        var lines = ["backup set \(timestamp) → \(config.destination)/\(timestamp)/"]
         lines.append("source: \(config.user)@\(config.host):\(config.port) (password from PGPASSWORD)")
         lines.append("encryption: \(config.encryption.kind) to recipient \(Decryption.fingerprint(config.encryption.recipient))")
         for db in config.databases {
-            lines.append("  pg_dump --format=custom --compress=\(config.compressLevel) \(db) | \(config.encryption.kind) → \(timestamp)/\(db).dump.\(config.encryption.fileExtension)")
+            lines.append("  pg_dump --format=custom --compress=\(config.compressLevel) \(db) | \(config.encryption.kind) → \(SetLayout.dumpKey(timestamp, database: db, fileExtension: ext))")
         }
-        lines.append("  transparency_roots snapshot → transparency_roots/\(timestamp).jsonl.\(config.encryption.fileExtension)")
-        lines.append("  manifest → \(timestamp)/manifest.json (written last)")
+        lines.append("  transparency_roots snapshot → \(SetLayout.rootsKey(timestamp, fileExtension: ext))")
+        lines.append("  manifest → \(SetLayout.manifestKey(timestamp)) (written last)")
         return lines
     }
-
-    var destinationText: String {
-        switch config.destination {
-        case .local(let path): return path
-        case .s3(let url, _): return url
-        }
-    }
-
 
     var encryptStep: ProcessPipeline.Step {
         switch config.encryption {
@@ -60,70 +52,22 @@ public struct BackupRun: Sendable {
         ["PGPASSWORD": config.password, "PGHOST": config.host, "PGPORT": String(config.port), "PGUSER": config.user, "PGCONNECT_TIMEOUT": "10"]
     }
 
-    /// Where objects go: straight into a local repository, or through a private spool folder into S3
-    /// (S3 needs each object's length up front, and a retry must re-read it: only ciphertext is spooled).
-    public struct Store: Sendable {
-        public let spool: LocalRepository
-        let s3: (client: S3Client, location: S3Location)?
-        let spoolIsTemporary: Bool
-
-        public init(config: BackupConfig, logger: Logger) throws {
-            switch config.destination {
-            case .local(let path):
-                spool = LocalRepository(root: path)
-                s3 = nil
-                spoolIsTemporary = false
-            case .s3(let url, let endpoint):
-                let location = try S3Location(url: url)
-                let client = try S3Client(endpoint: endpoint, environment: ProcessInfo.processInfo.environment, logger: logger)
-                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acp-drill-spool-\(UUID().uuidString)").path
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                spool = LocalRepository(root: dir)
-                s3 = (client, location)
-                spoolIsTemporary = true
-            }
-        }
-
-        /// Moves a committed spool object to its destination.
-        func publish(_ key: String) throws {
-            guard let s3 else { return }
-            try s3.client.putFile(bucket: s3.location.bucket, key: s3.location.key(key), path: spool.path(of: key))
-            try? FileManager.default.removeItem(atPath: spool.path(of: key))
-        }
-
-        /// Brings an object back into the spool (for the verify), checking nothing yet.
-        public func fetch(_ key: String) throws {
-            guard let s3 else { return }
-            let path = spool.path(of: key)
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try s3.client.getFile(bucket: s3.location.bucket, key: s3.location.key(key), to: path)
-        }
-
-        public var locationText: String {
-            if let s3 { return "s3://\(s3.location.bucket)/\(s3.location.prefix)" }
-            return spool.root
-        }
-
-        public func cleanup() {
-            if spoolIsTemporary { try? FileManager.default.removeItem(atPath: spool.root) }
-        }
-    }
-
-    public func run(timestamp: String = SandboxProject.timestamp(Date()), store: Store, progress: (@Sendable (String) -> Void)? = nil) async throws -> Outcome {
-        let repo = store.spool
+    /// Dumps, encrypts and stores every database into `store` (the destination's `ObjectStore`,
+    /// `SetLayout.open`), then the roots snapshot, then the manifest.
+    public func run(timestamp: String = SandboxProject.timestamp(Date()), store: any ObjectStore, progress: (@Sendable (String) -> Void)? = nil) async throws -> Outcome {
+        let repo = store
         let ext = config.encryption.fileExtension
         let env = pgEnv
         let encrypt = encryptStep
         var objects: [Manifest.Object] = []
         var failures: [Manifest.Failure] = []
         for db in config.databases {
-            let key = "\(timestamp)/\(db).dump.\(ext)"
+            let key = SetLayout.dumpKey(timestamp, database: db, fileExtension: ext)
             progress?("dumping \(db)")
             do {
                 let object = try await BlockingExecutor.run("backup") {
                     let object = try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--compress=\(config.compressLevel)", "--no-password", "--dbname", db], environment: env), encrypt],
                                                  to: repo, key: key, database: db, kind: "dump")
-                    try store.publish(key)
                     return object
                 }
                 objects.append(object)
@@ -134,14 +78,13 @@ public struct BackupRun: Sendable {
             }
         }
         if config.databases.contains("acp_audit") {
-            let key = "transparency_roots/\(timestamp).jsonl.\(ext)"
+            let key = SetLayout.rootsKey(timestamp, fileExtension: ext)
             progress?("transparency_roots snapshot")
             do {
                 let sql = "COPY (SELECT row_to_json(r) FROM (SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex') AS root_hash, key_id, encode(signature, 'hex') AS signature, signed_at FROM transparency_roots ORDER BY day) r) TO STDOUT"
                 let object = try await BlockingExecutor.run("backup") {
                     let object = try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
                                                  to: repo, key: key, database: nil, kind: "transparency_roots")
-                    try store.publish(key)
                     return object
                 }
                 objects.append(object)
@@ -157,19 +100,18 @@ public struct BackupRun: Sendable {
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }) ?? "unknown"
         var manifest = Manifest(
-            timestamp: timestamp, createdAt: ISO8601DateFormatter().string(from: Date()), toolVersion: Self.toolVersion,
+            timestamp: timestamp, createdAt: ISO8601DateFormatter().string(from: Date()), toolVersion: ToolVersion.current,
             pgDumpVersion: ProcessPipeline.version("pg_dump"), serverVersion: server, encryption: config.encryption.kind,
             recipientFingerprint: Decryption.fingerprint(config.encryption.recipient), databases: config.databases,
             objects: objects, failures: failures)
         manifest.compressLevel = config.compressLevel
-        let manifestKey = "\(timestamp)/manifest.json"
-        try repo.put(manifestKey, data: try manifest.encoded())
-        try await BlockingExecutor.run("backup") { try store.publish(manifestKey) }
-        return Outcome(manifest: manifest, location: "\(store.locationText)/\(timestamp)")
+        let encoded = try manifest.encoded()
+        try await BlockingExecutor.run("backup") { try repo.put(SetLayout.manifestKey(timestamp), data: encoded) }
+        return Outcome(manifest: manifest, location: "\(store)/\(timestamp)")
     }
 
     /// Runs the pipeline into one object, hashing the ciphertext on the way.
-    static func stream(_ steps: [ProcessPipeline.Step], to repo: LocalRepository, key: String, database: String?, kind: String) throws -> Manifest.Object {
+    static func stream(_ steps: [ProcessPipeline.Step], to repo: any ObjectStore, key: String, database: String?, kind: String) throws -> Manifest.Object {
         let writer = try repo.writer(for: key)
         var hasher = SHA256()
         var size: Int64 = 0

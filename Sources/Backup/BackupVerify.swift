@@ -1,5 +1,4 @@
-import CurlHTTP
-public import DockerEngine
+public import Common
 public import Logging
 public import Repository
 public import Sandbox
@@ -12,34 +11,42 @@ import Foundation
 /// restored for `SELECT count(*) FROM audit_logs`.
 public struct BackupVerify: Sendable {
     public let config: BackupConfig
-    public let client: DockerClient
+    public let backend: any SandboxBackend
     public let logger: Logger
 
-    public init(config: BackupConfig, client: DockerClient, logger: Logger) {
+    public init(config: BackupConfig, backend: any SandboxBackend, logger: Logger) {
         self.config = config
-        self.client = client
+        self.backend = backend
         self.logger = logger
     }
 
-    /// Verifies a set in a store: objects are first brought back into its spool (downloaded from S3).
-    public func verify(_ manifest: Manifest, store: BackupRun.Store, progress: ProgressHandler? = nil) async throws -> [CheckResult] {
+    /// Verifies a set as the store holds it: a folder's objects are read in place; any other store's are
+    /// read back (ciphertext only) into a private folder, removed afterwards.
+    public func verify(_ manifest: Manifest, store: any ObjectStore, progress: ProgressHandler? = nil) async throws -> [CheckResult] {
+        let readBack = FileManager.default.temporaryDirectory.appendingPathComponent("acp-drill-readback-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: readBack, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: readBack) }
+        var paths: [String: String] = [:]
         for object in manifest.objects {
+            if let path = store.localPath(of: object.key) { paths[object.key] = path; continue }
             progress?("reading back \(object.key)")
-            try await BlockingExecutor.run("backup") { try store.fetch(object.key) }
+            let path = "\(readBack)/\(object.key.replacingOccurrences(of: "/", with: "_"))"
+            try await BlockingExecutor.run("backup") { try store.download(object.key, to: path) }
+            paths[object.key] = path
         }
-        return try await verify(manifest, repo: store.spool, progress: progress)
+        return try await verify(manifest, paths: paths, progress: progress)
     }
 
-    public func verify(_ manifest: Manifest, repo: LocalRepository, progress: ProgressHandler? = nil) async throws -> [CheckResult] {
+    func verify(_ manifest: Manifest, paths: [String: String], progress: ProgressHandler?) async throws -> [CheckResult] {
         var spec = try StackSpec.defaultStack()
         spec.services = spec.services.filter { $0.role == .postgres }
         let project = SandboxProject.new(prefix: "acp_backup_verify", kind: .backupVerify, ttl: .seconds(3600))
         progress?("verify sandbox \(project.name)")
-        return try await Sandbox.withSandbox(spec, project: project, client: client, logger: logger, progress: progress) { sandbox in
+        return try await backend.withSandbox(spec, project: project, logger: logger, progress: progress) { sandbox in
             guard let pg = sandbox.service(role: .postgres) else { return [CheckResult.failed("verify", "no Postgres in the verify sandbox")] }
             var results: [CheckResult] = []
             for object in manifest.objects {
-                let path = repo.path(of: object.key)
+                guard let path = paths[object.key] else { continue }
                 let name = object.database.map { "verify.\($0)" } ?? "verify.transparency_roots"
                 // 1. Size and SHA-256 of the ciphertext, before anything is decrypted.
                 let (size, digest) = try await BlockingExecutor.run("backup") { try FileDigest.sha256(path: path) }
@@ -53,7 +60,7 @@ public struct BackupVerify: Sendable {
                     continue
                 }
                 // 2. Decrypted into pg_restore --list inside the sandbox.
-                let list = try await decryptInto(path, container: pg.containerID, command: ["pg_restore", "--list"], env: [])
+                let list = try await decryptInto(path, sandbox: sandbox, service: pg, command: ["pg_restore", "--list"], env: [])
                 guard list.code == 0, list.decryptOK else {
                     results.append(.failed(name, "\(object.key): \(list.decryptOK ? "pg_restore --list failed: \(list.stderr)" : "decryption failed: \(list.decryptError)")"))
                     continue
@@ -63,14 +70,14 @@ public struct BackupVerify: Sendable {
                 // 3. acp_audit restored, then the smoke count.
                 if database == "acp_audit" {
                     let env = ["PGPASSWORD=\(pg.postgresPassword ?? "")", "PGUSER=\(pg.postgresUser ?? "postgres")", "PGHOST=127.0.0.1"]
-                    _ = try await client.execCollect(pg.containerID, ["createdb", "acp_audit"], env: env)
-                    let restore = try await decryptInto(path, container: pg.containerID,
+                    _ = try await sandbox.run(["createdb", "acp_audit"], in: pg, env: env)
+                    let restore = try await decryptInto(path, sandbox: sandbox, service: pg,
                                                         command: ["pg_restore", "--exit-on-error", "--no-owner", "--dbname", "acp_audit"], env: env)
                     guard restore.code == 0, restore.decryptOK else {
                         results.append(.failed(name, "\(object.key): restore failed: \(restore.stderr)\(restore.decryptError)"))
                         continue
                     }
-                    let count = try await client.execCollect(pg.containerID, ["psql", "-X", "-At", "-d", "acp_audit", "-c", "SELECT count(*) FROM audit_logs"], env: env)
+                    let count = try await sandbox.run(["psql", "-X", "-At", "-d", "acp_audit", "-c", "SELECT count(*) FROM audit_logs"], in: pg, env: env)
                     guard count.exitCode == 0 else {
                         results.append(.failed(name, "SELECT count(*) FROM audit_logs failed: \(count.stderrText)"))
                         continue
@@ -99,7 +106,7 @@ public struct BackupVerify: Sendable {
     }
 
     /// `decrypt < file` piped into `command` running in the container (exec stdin).
-    func decryptInto(_ file: String, container: String, command: [String], env: [String]) async throws -> Piped {
+    func decryptInto(_ file: String, sandbox: Sandbox, service: Sandbox.Service, command: [String], env: [String]) async throws -> Piped {
         let step = decryption.step(input: file)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -110,10 +117,10 @@ public struct BackupVerify: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         try? out.fileHandleForWriting.close()
-        let source = FileDescriptorBodySource(fd: out.fileHandleForReading.fileDescriptor)
-        let result: ExecResult
+        let source = FileDescriptorInput(fd: out.fileHandleForReading.fileDescriptor)
+        let result: CommandResult
         do {
-            result = try await client.execCollect(container, command, env: env, stdin: source)
+            result = try await sandbox.run(command, in: service, env: env, stdin: source)
         } catch {
             process.terminate()
             throw error

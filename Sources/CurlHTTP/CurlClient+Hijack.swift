@@ -1,4 +1,6 @@
 import CCurl
+import Common
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +21,7 @@ extension CurlClient {
     ) async throws -> HTTPResponse {
         let cancel = CancellationFlag()
         if Task.isCancelled { throw CancellationError() }
-        return try await BlockingExecutor.run("curl hijack", cancel: cancel) {
+        return try await BlockingExecutor.run("curl hijack", onCancel: { cancel.cancel() }) {
             try self.hijackBlocking(request, stdin: stdin, cancel: cancel, onOutput: onOutput)
         }
     }

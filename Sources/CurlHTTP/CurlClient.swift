@@ -1,4 +1,6 @@
 import CCurl
+import Common
+import Foundation
 public import Logging
 import Synchronization
 
@@ -52,7 +54,7 @@ public final class CurlClient: Sendable {
     ) async throws -> HTTPResponseHead {
         let cancel = CancellationFlag()
         if Task.isCancelled { throw CancellationError() }
-        return try await BlockingExecutor.run("curl \(request.method.rawValue)", cancel: cancel) {
+        return try await BlockingExecutor.run("curl \(request.method.rawValue)", onCancel: { cancel.cancel() }) {
             try self.performBlocking(request, cancel: cancel, onHead: onHead, onBody: onBody)
         }
     }

@@ -1,3 +1,4 @@
+import Common
 import CurlHTTP
 public import Foundation
 import Synchronization

@@ -1,3 +1,4 @@
+import Common
 public import CurlHTTP
 import Foundation
 import Synchronization

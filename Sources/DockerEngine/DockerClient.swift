@@ -34,7 +34,7 @@ public final class DockerClient: Sendable {
     /// - Throws: `DockerError` with code `.noEngine` naming every address tried and why each failed, or
     ///   `.unsupportedEngine` when the engine is too old.
     public static func connect(
-        hostFlag: String? = nil, environment: HostEnvironment = .current, logger: Logger
+        hostFlag: String? = nil, environment: HostEnvironment, logger: Logger
     ) async throws -> DockerClient {
         let candidates: [DockerHost]
         do { candidates = try DockerHost.candidates(flag: hostFlag, in: environment) } catch let error as DockerHostError {

@@ -24,10 +24,10 @@ public struct HostEnvironment: Sendable {
         self.listDirectory = listDirectory
     }
 
-    /// This process's environment and file system.
-    public static var current: HostEnvironment {
-        let env = ProcessInfo.processInfo.environment
-        return HostEnvironment(
+    /// This machine's file system with the environment the caller read (DrillCommands reads the process
+    /// environment once per command; no library reads it).
+    public static func system(variables env: [String: String]) -> HostEnvironment {
+        HostEnvironment(
             variables: env, home: env["HOME"] ?? NSHomeDirectory(), uid: getuid(),
             fileExists: { FileManager.default.fileExists(atPath: $0) },
             readFile: { FileManager.default.contents(atPath: $0) },

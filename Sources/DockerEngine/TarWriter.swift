@@ -1,4 +1,5 @@
 public import CurlHTTP
+import Common
 import Foundation
 import Synchronization
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 public import AuditChain
-public import DockerEngine
+
 import Foundation
 import Synchronization
 
@@ -17,22 +17,22 @@ public enum ChainCheck {
     static let postgresEpochMicros: Int64 = 946_684_800_000_000
 
     /// Reads `transparency_roots` (empty when the table does not exist).
-    public static func roots(_ target: PostgresTarget, client: DockerClient) async throws -> [TransparencyRoot] {
+    public static func roots(_ target: PostgresTarget) async throws -> [TransparencyRoot] {
         try await target.query("""
             SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex'), key_id, encode(signature, 'hex'),
             to_char(signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM transparency_roots ORDER BY day
-            """, client: client).map { f in
+            """).map { f in
             TransparencyRoot(day: f[0], firstID: Int64(f[1]) ?? -1, lastID: Int64(f[2]) ?? -1, leafCount: Int64(f[3]) ?? -1,
                              rootHash: ChainHash.bytes(hex: f[4]) ?? [], keyID: f[5], signature: ChainHash.bytes(hex: f[6]) ?? [],
                              signedAt: UTCTime.parse(f[7]) ?? 0)
         }
     }
 
-    public static func keys(_ target: PostgresTarget, client: DockerClient) async throws -> [HistoricalKey] {
+    public static func keys(_ target: PostgresTarget) async throws -> [HistoricalKey] {
         try await target.query("""
             SELECT key_id, algorithm, encode(public_key, 'hex'), to_char(valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
             coalesce(to_char(valid_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '') FROM transparency_historical_keys
-            """, client: client).map { f in
+            """).map { f in
             HistoricalKey(keyID: f[0], algorithm: f[1], publicKey: ChainHash.bytes(hex: f[2]) ?? [], validFrom: UTCTime.parse(f[3]) ?? 0,
                           validTo: f[4].isEmpty ? nil : UTCTime.parse(f[4]))
         }
@@ -40,21 +40,28 @@ public enum ChainCheck {
 
     /// Verifies the chain and its roots in `target` (normally `acp_audit`). Rows stream out as binary COPY
     /// and are hashed from their raw bytes: constant memory, no per-field Strings.
-    public static func verify(_ target: PostgresTarget, client: DockerClient) async throws -> ChainReport {
-        let roots = try await roots(target, client: client)
-        let keys = try await keys(target, client: client)
+    public static func verify(_ target: PostgresTarget) async throws -> ChainReport {
+        try await read(target).report
+    }
+
+    /// `verify`, also returning the roots it read: one pass over the platform tables feeds verify_chain
+    /// and the roots comparisons.
+    public static func read(_ target: PostgresTarget) async throws -> (report: ChainReport, roots: [TransparencyRoot]) {
+        let roots = try await roots(target)
+        let keys = try await keys(target)
         let state = Mutex((reader: CopyBinaryReader(), verifier: ChainVerifier(roots: roots, keys: keys), hasher: RowHasher()))
-        try await target.copyOutRaw("COPY (\(rowsQuery)) TO STDOUT (FORMAT binary)", client: client) { chunk in
+        try await target.copyOutRaw("COPY (\(rowsQuery)) TO STDOUT (FORMAT binary)") { chunk in
             try state.withLock { s in
                 try s.reader.feed(chunk) { row in
                     try add(row, to: &s.verifier, hasher: &s.hasher, database: target.database)
                 }
             }
         }
-        return try state.withLock { s in
+        let report = try state.withLock { s in
             try s.reader.finish()
             return s.verifier.finish()
         }
+        return (report, roots)
     }
 
     static func add(_ row: CopyBinaryReader.Row, to verifier: inout ChainVerifier, hasher: inout RowHasher, database: String) throws {

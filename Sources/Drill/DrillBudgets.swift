@@ -1,3 +1,4 @@
+import Common
 /// Time budgets of the recovery objective (the runbook's defaults): download < 1 min, decrypt < 1 min,
 /// restore < 10 min per database, verify (the checks) < 3 min, total < 15 min from start until the
 /// checks pass. A drill that passes over a budget stays a pass, flagged as a budget breach (exit 3).
@@ -12,12 +13,12 @@ public struct DrillBudgets: Sendable, Codable, Equatable {
 
     public static let names = ["download", "decrypt", "restore", "verify", "total"]
 
-    /// Applies `name=duration[,name=duration…]` (durations like `90s`, `1.5m`, `2h`, `500ms`, or bare seconds).
+    /// Applies `name=duration[,name=duration…]` (`DurationText`: `90s`, `1.5m`, `1h30m`, `500ms`, or bare seconds).
     public func applying(_ text: String) throws(DrillError) -> DrillBudgets {
         var out = self
         for part in text.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard kv.count == 2, let seconds = Self.seconds(kv[1]), seconds > 0 else {
+            guard kv.count == 2, let seconds = DurationText.positiveSeconds(kv[1]) else {
                 throw DrillError(.configuration, "--budget \(part): expected name=duration, e.g. restore=10m (names: \(Self.names.joined(separator: ", ")))")
             }
             switch kv[0] {
@@ -30,17 +31,6 @@ public struct DrillBudgets: Sendable, Codable, Equatable {
             }
         }
         return out
-    }
-
-    /// Seconds in `90s`, `1.5m`, `2h`, `500ms`, `1d`, or a bare number of seconds.
-    public static func seconds(_ text: String) -> Double? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0)] where t.hasSuffix(suffix) {
-            guard let v = Double(t.dropLast(suffix.count)), v.isFinite, v >= 0 else { return nil }
-            return v * factor
-        }
-        guard let v = Double(t), v.isFinite, v >= 0 else { return nil }
-        return v
     }
 }
 

@@ -88,13 +88,15 @@ extension DrillReport {
         for c in checks {
             var body = ""
             switch c.status {
-            case "passed": break
-            case "skipped": skipped += 1; body = "<skipped message=\"\(esc(c.evidence))\"/>"
-            default:
+            case .passed: break
+            case .skipped: skipped += 1; body = "<skipped message=\"\(esc(c.evidence))\"/>"
+            case .failed, .timedOut:
                 failures += 1
-                body = "<failure type=\"\(esc(c.status))\" message=\"\(esc(c.evidence))\">\(esc(c.evidence + (c.fix.map { "\nfix: \($0)" } ?? "")))</failure>"
+                body = "<failure type=\"\(esc(c.status.rawValue))\" message=\"\(esc(c.evidence))\">\(esc(c.evidence + (c.fix.map { "\nfix: \($0)" } ?? "")))</failure>"
             }
-            cases.append("    <testcase classname=\"acp-drill.\(esc(c.kind))\" name=\"\(esc(c.name))\" time=\"\(String(format: "%.3f", c.seconds))\">\(body)</testcase>")
+            // What the check proves, from the registry: a CI reader sees what a green case means.
+            if let d = CheckRegistry.descriptor(for: c.name) { body += "<system-out>\(esc("\(d.name): \(d.summary)"))</system-out>" }
+            cases.append("    <testcase classname=\"acp-drill.\(esc(c.kind.rawValue))\" name=\"\(esc(c.name))\" time=\"\(String(format: "%.3f", c.seconds))\">\(body)</testcase>")
         }
         for s in stages where s.budgetSeconds != nil {
             var body = ""
@@ -136,7 +138,7 @@ extension DrillReport {
         metric("acp_drill_stage_duration_seconds", "Duration of each stage.", stages.map { ("stage=\"\(label($0.name))\"", $0.seconds) })
         metric("acp_drill_stage_budget_seconds", "Time budget of each budgeted stage.", stages.compactMap { s in s.budgetSeconds.map { ("stage=\"\(label(s.name))\"", $0) } })
         metric("acp_drill_check_passed", "1 if the check passed (or was skipped), else 0.",
-               checks.map { ("check=\"\(label($0.name))\",status=\"\($0.status)\"", $0.status == "passed" || $0.status == "skipped" ? 1 : 0) })
+               checks.map { ("check=\"\(label($0.name))\",status=\"\($0.status.rawValue)\"", $0.status.isFailure ? 0 : 1) })
         if let ts = set?.timestamp, let date = SetSelection.date(of: ts) {
             metric("acp_drill_backup_timestamp_seconds", "When the restored backup set was taken.", [("", date.timeIntervalSince1970)])
         }

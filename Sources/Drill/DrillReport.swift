@@ -1,3 +1,4 @@
+public import Common
 public import Foundation
 
 /// The evidence of one drill: `reports/restore_drill/<id>.json`. The schema is versioned
@@ -34,6 +35,9 @@ public struct DrillReport: Codable, Sendable {
         }
     }
 
+    /// How a stage ended.
+    public enum StageStatus: String, Codable, Sendable { case done, failed, aborted }
+
     /// One timed stage of the pipeline. `offsetSeconds` is when it started, from the drill's start.
     public struct Stage: Codable, Sendable {
         public var name: String
@@ -41,21 +45,13 @@ public struct DrillReport: Codable, Sendable {
         public var seconds: Double
         public var budgetSeconds: Double?
         public var overBudget: Bool
-        public var status: String
+        public var status: StageStatus
         public var detail: String?
     }
 
-    /// One check: `kind` is `core` (restore, counts, health), `platform` (audit chain, roots, reconcile:
-    /// skipped when their tables are absent), `isolation` (the sandbox's assertions) or `user`.
-    public struct Check: Codable, Sendable {
-        public var name: String
-        public var kind: String
-        public var status: String
-        public var evidence: String
-        /// What to do about a failure (the runbook's fix column), when known.
-        public var fix: String?
-        public var seconds: Double
-    }
+    /// One check (the one shape every check has: `CheckResult`, with its `Kind` and `Status`). The names
+    /// a report can hold are `CheckRegistry.all`'s.
+    public typealias Check = CheckResult
 
     /// One restored database.
     public struct Database: Codable, Sendable {

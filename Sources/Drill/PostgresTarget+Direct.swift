@@ -1,5 +1,4 @@
-public import DockerEngine
-import CurlHTTP
+import Common
 import Foundation
 import Repository
 import Synchronization
@@ -15,12 +14,12 @@ extension PostgresTarget {
     /// second, and the server that answers must be this container's — the same `system_identifier`
     /// through exec and through the host (a unix socket forwarded from another machine would otherwise
     /// send us to whatever answers at that address here).
-    public func reachableAddress(_ address: String?, client: DockerClient) async -> String? {
-        guard let address, case .unixSocket = client.host.endpoint.kind, ProcessPipeline.onPath("psql") else { return nil }
+    public func reachableAddress(_ address: String?) async -> String? {
+        guard let address, backend.hostReachesServiceAddresses, ProcessPipeline.onPath("psql") else { return nil }
         let reachable = (try? await BlockingExecutor.run("drill") { tcpConnects(address, port: 5432, timeoutMillis: 500) }) ?? false
         guard reachable else { return nil }
         let sql = "SELECT system_identifier FROM pg_control_system()"
-        guard let viaExec = try? await query(sql, client: client).first?.first, !viaExec.isEmpty else { return nil }
+        guard let viaExec = try? await query(sql).first?.first, !viaExec.isEmpty else { return nil }
         let viaHost = Mutex(Data())
         guard (try? await copyOutDirect(address, sql, onChunk: { bytes in viaHost.withLock { $0.append(contentsOf: bytes) } })) == true else { return nil }
         let answered = String(decoding: viaHost.withLock { $0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

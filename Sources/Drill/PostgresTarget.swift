@@ -1,10 +1,12 @@
-public import DockerEngine
+import Common
 import Foundation
+public import Sandbox
 import Synchronization
 
-/// A PostgreSQL database inside a container, reached through exec (never a published port).
+/// A PostgreSQL database in a sandbox service, reached through the backend's exec (never a published port).
 public struct PostgresTarget: Sendable {
-    public var containerID: String
+    public var service: Sandbox.Service
+    public var backend: any SandboxBackend
     public var user: String
     public var password: String
     public var database: String
@@ -14,8 +16,9 @@ public struct PostgresTarget: Sendable {
     /// reads then skip the exec relay.
     public var directAddress: String?
 
-    public init(containerID: String, user: String, password: String, database: String) {
-        self.containerID = containerID
+    public init(service: Sandbox.Service, backend: any SandboxBackend, user: String, password: String, database: String) {
+        self.service = service
+        self.backend = backend
         self.user = user
         self.password = password
         self.database = database
@@ -26,26 +29,33 @@ public struct PostgresTarget: Sendable {
     }
 
     /// Runs one query and returns its rows (`psql -At`, tab-separated), failing with psql's own message.
-    public func query(_ sql: String, client: DockerClient) async throws -> [[String]] {
-        let r = try await client.execCollect(containerID, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-c", sql], env: env)
+    /// The same server, another database.
+    public func database(_ name: String) -> PostgresTarget {
+        var t = self
+        t.database = name
+        return t
+    }
+
+    public func query(_ sql: String) async throws -> [[String]] {
+        let r = try await backend.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-c", sql], in: service, env: env, stdin: nil)
         guard r.exitCode == 0 else { throw QueryError(database: database, message: r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)) }
         return r.stdoutText.split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     }
 
     /// Streams `COPY (query) TO STDOUT` (text format, still escaped) line by line to `onLine`.
-    public func copyOut(_ query: String, client: DockerClient, onLine: @escaping @Sendable ([UInt8]) throws -> Void) async throws {
+    public func copyOut(_ query: String, onLine: @escaping @Sendable ([UInt8]) throws -> Void) async throws {
         let splitter = Mutex(JSONLineSplitter())
-        try await copyOutRaw("COPY (\(query)) TO STDOUT", client: client) { chunk in
+        try await copyOutRaw("COPY (\(query)) TO STDOUT") { chunk in
             try splitter.withLock { try $0.feed(chunk, line: onLine) }
         }
         try splitter.withLock { try $0.finish(line: onLine) }
     }
 
     /// Runs a `COPY … TO STDOUT` statement and hands its raw output to `onChunk` as it arrives.
-    public func copyOutRaw(_ statement: String, client: DockerClient, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
+    public func copyOutRaw(_ statement: String, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
         if let directAddress, try await copyOutDirect(directAddress, statement, onChunk: onChunk) { return }
         let errors = Mutex<[UInt8]>([])
-        let code = try await client.exec(containerID, ExecCreate(cmd: ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", statement], env: env)) { stream, bytes in
+        let code = try await backend.stream(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", statement], in: service, env: env, stdin: nil) { stream, bytes in
             if stream == .stderr {
                 errors.withLock { $0.append(contentsOf: bytes.prefix(4096)) }
             } else {

@@ -1,8 +1,8 @@
-public import DockerEngine
+
 import Foundation
 import Synchronization
 
-/// Audit ↔ usage parity (DESIGN.md §5): every `tool.execute` audit row has exactly one usage event with
+/// Audit ↔ usage parity (docs/DESIGN.md §8): every `tool.execute` audit row has exactly one usage event with
 /// the same `audit_id`, tenant and units (`payload->>'units'`); no usage event lacks its audit row;
 /// per-tenant counts and unit sums agree. Usage events are held as compact (id, tenant, units) records,
 /// the audit rows stream past them in id order (a merge join); a failure lists the first offending ids.
@@ -27,13 +27,13 @@ public enum Reconcile {
         return Event(auditID: id, tenant: String(decoding: f[1], as: UTF8.self), units: parseInt64(f[2]))
     }
 
-    public static func run(audit: PostgresTarget, usage: PostgresTarget, client: DockerClient) async throws -> Result {
+    public static func run(audit: PostgresTarget, usage: PostgresTarget) async throws -> Result {
         let events = Mutex<[Event]>([])
-        try await usage.copyOut(usageQuery, client: client) { line in
+        try await usage.copyOut(usageQuery) { line in
             if let e = parse(line) { events.withLock { $0.append(e) } }
         }
         let merge = Mutex(Merge(usage: events.withLock { $0 }))
-        try await audit.copyOut(auditQuery, client: client) { line in
+        try await audit.copyOut(auditQuery) { line in
             if let e = parse(line) { merge.withLock { $0.audit(e) } }
         }
         return merge.withLock { $0.finish() }

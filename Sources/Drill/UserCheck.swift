@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import Yams
 
@@ -77,7 +78,7 @@ public struct UserCheck: Sendable, Equatable {
             }
             var timeout = 60.0
             if let t = c["timeout"] {
-                guard let s = DrillBudgets.seconds("\(t)"), s > 0 else { throw DrillError(.configuration, "\(at) (\(name)): `timeout` must be a duration like 30s") }
+                guard let s = DurationText.positiveSeconds("\(t)") else { throw DrillError(.configuration, "\(at) (\(name)): `timeout` must be a duration like 30s") }
                 timeout = s
             }
             if out.contains(where: { $0.name == name }) { throw DrillError(.configuration, "\(at): a check named \"\(name)\" already exists") }

@@ -2,8 +2,9 @@ import ArgumentParser
 import DockerEngine
 import Foundation
 import Logging
+import Sandbox
 
-/// Exit codes of DESIGN.md §3.
+/// Exit codes of docs/DESIGN.md §5.
 enum DrillExit {
     static let failure = ExitCode(1)
     static let configuration = ExitCode(2)
@@ -18,10 +19,13 @@ extension EngineOptions {
         return logger
     }
 
+    /// The sandbox backend on the engine (`connect()`): what Drill, Backup and Fixture are given.
+    func backend() async throws -> DockerSandboxBackend { DockerSandboxBackend(client: try await connect()) }
+
     /// Connects to the engine; "no engine" and "engine too old" are configuration errors (exit 2).
     func connect() async throws -> DockerClient {
         do {
-            return try await DockerClient.connect(hostFlag: host, logger: logger)
+            return try await DockerClient.connect(hostFlag: host, environment: .system(variables: CommandEnvironment.read()), logger: logger)
         } catch let error as DockerError where error.code == .noEngine || error.code == .unsupportedEngine {
             printError("error: \(error.message)")
             printError("hint: start the engine (scripts/start-docker.sh), or point DOCKER_HOST at one.")

@@ -1,8 +1,9 @@
 public import ArgumentParser
+import Common
 
 /// The `acp-drill` command tree. The executable only calls `AcpDrill.main()`.
 public struct AcpDrill: AsyncParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = ToolVersion.current
 
     public static let configuration = CommandConfiguration(
         commandName: "acp-drill",
@@ -22,7 +23,7 @@ public struct AcpDrill: AsyncParsableCommand {
         version: version,
         subcommands: [
             SandboxUpCommand.self, SandboxExecCommand.self, SandboxRunInCommand.self, SandboxDownCommand.self,
-            SandboxLsCommand.self, SandboxGcCommand.self, RunCommand.self, BackupCommand.self, VerifyChainCommand.self, DemoCommand.self, EngineCommand.self, BenchCommand.self,
+            SandboxLsCommand.self, SandboxGcCommand.self, RunCommand.self, BackupCommand.self, VerifyChainCommand.self, ChecksCommand.self, DemoCommand.self, EngineCommand.self, BenchCommand.self,
         ]
     )
 

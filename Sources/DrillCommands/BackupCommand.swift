@@ -1,4 +1,5 @@
 import ArgumentParser
+import Common
 import Backup
 import DockerEngine
 import Foundation
@@ -36,9 +37,10 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() async throws {
+        let environment = CommandEnvironment.read()
         let config: BackupConfig
         do {
-            config = try BackupConfig.from(environment: ProcessInfo.processInfo.environment, repo: repo, databasesFrom: databasesFrom, dryRun: dryRun)
+            config = try BackupConfig.from(environment: environment, repo: repo, databasesFrom: databasesFrom, dryRun: dryRun)
         } catch let problem as BackupConfig.Problem {
             for m in problem.messages { printError("error: \(m)") }
             throw DrillExit.configuration
@@ -54,22 +56,21 @@ struct BackupCommand: AsyncParsableCommand {
         }
         // Everything the verify needs is checked before the first dump: a verify that cannot run is a
         // configuration error, not a surprise after the upload.
-        var client: DockerClient?
+        var backend: DockerSandboxBackend?
         if !noVerify {
             if case .age = config.encryption, config.ageIdentity == nil {
                 printError("error: ACP_BACKUP_AGE_IDENTITY (the age identity file) must be set for the throw-away verify, or pass --no-verify")
                 throw DrillExit.configuration
             }
-            let connected = try await engine.connect()
-            await Reaper.collectBeforeRun(client: connected, logger: logger)
-            client = connected
+            let connected = try await engine.backend()
+            await connected.collectBeforeRun(logger: logger)
+            backend = connected
         }
-        let store: BackupRun.Store
-        do { store = try BackupRun.Store(config: config, logger: logger) } catch {
+        let store: any ObjectStore
+        do { store = try SetLayout.open(config.destination, environment: environment, logger: logger, creating: true) } catch {
             printError("error: \(error)")
             throw DrillExit.configuration
         }
-        defer { store.cleanup() }
         let start = ContinuousClock.now
         let outcome = try await interruptible { try await run.run(timestamp: timestamp, store: store) { printError("  \($0)") } }
         let total = outcome.manifest.objects.reduce(Int64(0)) { $0 + $1.size }
@@ -77,8 +78,8 @@ struct BackupCommand: AsyncParsableCommand {
         print("backup set \(outcome.manifest.timestamp): \(outcome.manifest.objects.count) object(s), \(total) bytes encrypted with \(outcome.manifest.encryption), in \(Int(seconds)) s → \(outcome.location)")
         for f in outcome.manifest.failures { print("FAILED \(f.database) (\(f.step)): \(f.message)") }
         var verifyFailed = false
-        if let client {
-            let verify = BackupVerify(config: config, client: client, logger: logger)
+        if let backend {
+            let verify = BackupVerify(config: config, backend: backend, logger: logger)
             let manifest = outcome.manifest
             let results = try await interruptible {
                 try await verify.verify(manifest, store: store) { printError("  \($0)") }

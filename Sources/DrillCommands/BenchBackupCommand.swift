@@ -52,7 +52,7 @@ struct BenchBackupCommand: AsyncParsableCommand {
                 repo: "\(dir)/ours", databasesFrom: nil, dryRun: false)
             config.databases = ["benchdb"]
             let run = BackupRun(config: config, logger: logger)
-            let store = try BackupRun.Store(config: config, logger: logger)
+            let store = try SetLayout.open(config.destination, environment: [:], logger: logger, creating: true)
             let rssBefore = peakRSSMiB()
             let ours = try await timed { _ = try await run.run(store: store) }
             let rssAfter = peakRSSMiB()
@@ -63,15 +63,15 @@ struct BenchBackupCommand: AsyncParsableCommand {
             var s3Figures: (ours: Double, shell: Double)?
             if let endpoint = s3Endpoint {
                 let bucket = "acp-bench-\(getpid())"
-                let s3 = try S3Client(endpoint: endpoint, environment: ProcessInfo.processInfo.environment, logger: logger)
+                let environment = CommandEnvironment.read()
+                let s3 = try S3Client(endpoint: endpoint, environment: environment, logger: logger)
                 try s3.createBucket(bucket)
                 var s3Config = try BackupConfig.from(
-                    environment: ProcessInfo.processInfo.environment.merging(["ACP_BACKUP_AGE_RECIPIENT": recipient, "PGPASSWORD": password, "POSTGRES_HOST": host,
+                    environment: environment.merging(["ACP_BACKUP_AGE_RECIPIENT": recipient, "PGPASSWORD": password, "POSTGRES_HOST": host,
                                   "DATABASES": "benchdb", "ACP_BACKUP_S3_BUCKET": "s3://\(bucket)/ours", "ACP_BACKUP_S3_ENDPOINT": endpoint]) { $1 },
                     repo: nil, databasesFrom: nil, dryRun: false)
                 s3Config.databases = ["benchdb"]
-                let s3Store = try BackupRun.Store(config: s3Config, logger: logger)
-                defer { s3Store.cleanup() }
+                let s3Store = try SetLayout.open(s3Config.destination, environment: environment, logger: logger)
                 let oursS3 = try await timed { _ = try await BackupRun(config: s3Config, logger: logger).run(store: s3Store) }
                 let shellS3 = try timedSync {
                     _ = try shell("pg_dump -Fc -h \(host) -U postgres -d benchdb | age -r '\(recipient)' | aws --endpoint-url '\(endpoint)' s3 cp - 's3://\(bucket)/shell/benchdb.dump.age'",

@@ -2,6 +2,7 @@ import ArgumentParser
 import CurlHTTP
 import DockerEngine
 import Drill
+import Common
 import Foundation
 import Logging
 import Repository
@@ -68,12 +69,12 @@ enum Baselines {
             t.restoredAt = (ContinuousClock.now - start).inSeconds
             say(String(format: "  restored at %.2f s", t.restoredAt))
             if dumps["acp_audit"] != nil {
-                var target = PostgresTarget(containerID: pg.containerID, user: "postgres", password: password, database: "acp_audit")
-                target.directAddress = await target.reachableAddress(host, client: client)
+                var target = PostgresTarget(service: pg, backend: sandbox.backend, user: "postgres", password: password, database: "acp_audit")
+                target.directAddress = await target.reachableAddress(host)
                 var runs: [(Int64, Double)] = []
                 for _ in 0 ..< 3 {
                     let t0 = ContinuousClock.now
-                    let report = try await ChainCheck.verify(target, client: client)
+                    let report = try await ChainCheck.verify(target)
                     runs.append((report.rows, (ContinuousClock.now - t0).inSeconds))
                 }
                 t.chain = runs.sorted { $0.1 < $1.1 }[1]
@@ -98,7 +99,7 @@ enum Baselines {
         defer { server.stop() }
         let sizes = dumps.mapValues { FileDigest.size(path: $0) ?? 0 }
         try await stage("restore", &t) {
-            try await DrillRun.runPlan(DrillRun.jobPlan(sizes, jobs: jobs), jobs: jobs) { item in
+            try await RestorePlan(sizes: sizes, jobs: jobs).run { item in
                 try await runProgramAsync(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + server.connection
                                           + ["-d", "postgres", "-c", "CREATE DATABASE \"\(item.database)\" TEMPLATE template0"])
                 try await runProgramAsync(["pg_restore", "--exit-on-error", "--no-owner", "--no-privileges", "-j", String(item.jobs)] + server.connection

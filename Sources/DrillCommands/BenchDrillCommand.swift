@@ -75,11 +75,11 @@ struct BenchDrillCommand: AsyncParsableCommand {
         f.loadSeconds = loadSeconds
 
         say("acp-drill run")
-        let source = try BackupSource(.local(path: repo), environment: [:], logger: logger)
+        let source = LocalRepository(root: repo)
         var options = DrillOptions(source: source, decryption: .age(identity: "\(work)/id.txt"), spec: try StackSpec.defaultStack(), operatorName: "bench")
         options.jobs = jobs
         options.scratchParent = work
-        let report = try await DrillRun(options: options, client: client, logger: logger) { event in
+        let report = try await DrillRun(options: options, backend: DockerSandboxBackend(client: client), logger: logger) { event in
             if case .stageFinished(let s) = event, !s.name.contains(".") { say(String(format: "  %@ %.2f s", s.name, s.seconds)) }
         }.run()
         guard report.verdict == .passed else { throw ValidationError("the drill did not pass: \(report.firstFailure ?? report.verdict.rawValue)") }
@@ -115,13 +115,12 @@ struct BenchDrillCommand: AsyncParsableCommand {
                 throw ValidationError("the source sandbox has no reachable Postgres")
             }
             let load = try await timed {
-                try await ProdStack.load(fixture: PlatformFixture(scale: scale), into: pg.containerID, password: password, client: client, progress: nil)
+                try await ProdStack.load(fixture: PlatformFixture(scale: scale), into: pg, of: sandbox, password: password, progress: nil)
             }
             say(String(format: "  loaded in %.1f s; acp-drill backup into %@", load, repo))
             let config = try BackupConfig.from(environment: ["ACP_BACKUP_AGE_RECIPIENT": recipient, "PGPASSWORD": password, "POSTGRES_HOST": host],
                                                repo: repo, databasesFrom: nil, dryRun: false)
-            let store = try BackupRun.Store(config: config, logger: logger)
-            let outcome = try await BackupRun(config: config, logger: logger).run(store: store)
+            let outcome = try await BackupRun(config: config, logger: logger).run(store: SetLayout.open(config.destination, environment: [:], logger: logger, creating: true))
             guard !outcome.failed else { throw ValidationError("the benchmark backup failed: \(outcome.manifest.failures.map(\.message))") }
             return load
         }

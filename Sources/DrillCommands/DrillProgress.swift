@@ -1,3 +1,4 @@
+import Common
 import Drill
 import Foundation
 import Synchronization
@@ -16,7 +17,7 @@ final class DrillProgress: Sendable {
             line("▸ \(name)")
         case .stageFinished(let s):
             let budget = s.budgetSeconds.map { String(format: " (budget %.0f s%@)", $0, s.overBudget ? ", EXCEEDED" : "") } ?? ""
-            line(String(format: "  %@ %@ %.2f s%@", s.status == "done" ? "✓" : "✗", s.name, s.seconds, budget))
+            line(String(format: "  %@ %@ %.2f s%@", s.status == .done ? "✓" : "✗", s.name, s.seconds, budget))
         case .bytes(let stage, let item, let done, let total):
             guard terminal else { return }
             let pct = total.map { $0 > 0 ? String(format: " %3.0f%%", Double(done) * 100 / Double($0)) : "" } ?? ""
@@ -34,20 +35,20 @@ final class DrillProgress: Sendable {
         printError((wasLive ? "\r\u{1B}[K" : "") + text)
     }
 
-    static func mark(_ status: String) -> String {
+    static func mark(_ status: CheckResult.Status) -> String {
         switch status {
-        case "passed": "passed   "
-        case "skipped": "skipped  "
-        case "timed_out": "TIMED OUT"
-        default: "FAILED   "
+        case .passed: "passed   "
+        case .skipped: "skipped  "
+        case .timedOut: "TIMED OUT"
+        case .failed: "FAILED   "
         }
     }
 
     /// The summary printed before the last line: failures with their fix, stage times against budgets.
     static func summary(_ report: DrillReport) {
-        let failed = report.checks.filter { $0.status == "failed" || $0.status == "timed_out" }
-        let passed = report.checks.filter { $0.status == "passed" }.count
-        let skipped = report.checks.filter { $0.status == "skipped" }.count
+        let failed = report.checks.filter { $0.status.isFailure }
+        let passed = report.checks.filter { $0.status == .passed }.count
+        let skipped = report.checks.filter { $0.status == .skipped }.count
         print("checks: \(passed) passed, \(failed.count) failed, \(skipped) skipped")
         for c in failed {
             print("  FAILED \(c.name): \(c.evidence)")

@@ -1,4 +1,5 @@
 import CurlHTTP
+import Common
 import Foundation
 import Repository
 

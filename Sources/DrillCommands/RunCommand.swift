@@ -1,8 +1,9 @@
 import ArgumentParser
 import AuditChain
 import Backup
-import DockerEngine
+
 import Drill
+import Common
 import Foundation
 import Repository
 import Sandbox
@@ -23,6 +24,7 @@ struct RunCommand: AsyncParsableCommand {
             (SELECT count(*) FROM audit_logs), verify-chain (hash chain + signed daily roots), the restored
             roots against the set's separate snapshot and --customer-roots, audit ↔ usage reconcile, the
             health of every service, the sandbox's isolation, and your own SQL checks (--checks FILE).
+            The registered checks (acp-drill checks describes each): \(CheckRegistry.all.map(\.name).joined(separator: ", ")).
             Platform checks run where their tables exist and are skipped otherwise: any set of PostgreSQL
             databases can be drilled. The verdict fails closed: a check that could not run is a failure.
 
@@ -77,84 +79,28 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if backup != nil && randomWithin != nil { throw ValidationError("give --backup or --random-within, not both") }
-        if let randomWithin, DrillBudgets.seconds(randomWithin) == nil { throw ValidationError("--random-within \(randomWithin): not a duration (e.g. 30d)") }
-        if DrillBudgets.seconds(keepTtl) == nil { throw ValidationError("--keep-ttl \(keepTtl): not a duration (e.g. 24h)") }
+        if let randomWithin { _ = try parseDuration(randomWithin, flag: "--random-within") }
+        _ = try parseDuration(keepTtl, flag: "--keep-ttl")
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
         let logger = engine.logger
-        var problems: [String] = []
-
-        // The repository.
-        var location: RepositoryLocation?
-        do {
-            location = try RepositoryLocation.from(repo: repo, environment: env)
-            if location == nil { problems.append(RepositoryLocation.missing) }
-        } catch { problems.append("\(error)") }
-        // The key that opens the set.
-        var decryption: Decryption?
-        if let identity = value("ACP_BACKUP_AGE_IDENTITY") {
-            if !FileManager.default.isReadableFile(atPath: identity) { problems.append("ACP_BACKUP_AGE_IDENTITY=\(identity): no readable file there") }
-            decryption = .age(identity: identity)
-            if !ProcessPipeline.onPath("age") { problems.append("age is not installed (apt-get install age)") }
-        } else if let home = value("ACP_BACKUP_GPG_HOMEDIR") {
-            decryption = .gpg(home: home)
-            if !ProcessPipeline.onPath("gpg") { problems.append("gpg is not installed (apt-get install gnupg)") }
-        } else if !dryRun {
-            problems.append("ACP_BACKUP_AGE_IDENTITY (path to the age identity file) or ACP_BACKUP_GPG_HOMEDIR must be set")
-        }
-        var budgets = DrillBudgets()
-        for b in budget {
-            do { budgets = try budgets.applying(b) } catch { problems.append(error.message) }
-        }
-        var userChecks: [UserCheck] = []
-        if let checks {
-            do {
-                guard let text = try? String(contentsOfFile: checks, encoding: .utf8) else { throw DrillError(.configuration, "--checks \(checks): cannot read the file") }
-                userChecks = try UserCheck.parse(yaml: text, file: checks)
-            } catch { problems.append("\(error)") }
-        }
-        var customer: [TransparencyRoot]?
-        if let customerRoots {
-            do {
-                guard let data = FileManager.default.contents(atPath: customerRoots) else { throw DrillError(.configuration, "--customer-roots \(customerRoots): cannot read the file") }
-                customer = try RootsFile.parse(data, source: customerRoots)
-            } catch { problems.append("\(error)") }
-        }
-        let spec = try stack.stack()
-        guard problems.isEmpty, let location else {
-            for p in problems { printError("error: \(p)") }
+        let environment = CommandEnvironment.read()
+        let options: DrillOptions
+        switch DrillConfiguration.read(self, environment: environment, logger: logger) {
+        case .success(let o): options = o
+        case .failure(let problems):
+            for p in problems.messages { printError("error: \(p)") }
             throw DrillExit.configuration
         }
-        let source: BackupSource
-        do { source = try BackupSource(location, environment: env, logger: logger) } catch {
-            printError("error: \(error)")
-            throw DrillExit.configuration
-        }
-        var options = DrillOptions(source: source, decryption: decryption ?? .age(identity: "(not set)"), spec: spec,
-                                   operatorName: operatorName ?? value("ACP_DRILL_OPERATOR") ?? value("USER") ?? value("LOGNAME") ?? "system")
-        if let backup { options.selection = .timestamp(backup) }
-        if let randomWithin { options.selection = .randomWithin(seconds: DrillBudgets.seconds(randomWithin)!) }
-        options.budgets = budgets
-        options.keep = keep
-        options.keepTTL = DrillBudgets.seconds(keepTtl)!
-        if let jobs { options.jobs = jobs }
-        options.customerRoots = customer
-        options.customerRootsSource = customerRoots
-        options.userChecks = userChecks
-        options.sandboxOptions = stack.sandboxOptions
-        options.restorePassword = value("RESTORE_DB_PASSWORD")
-
         if dryRun {
             try await printPlan(options)
             return
         }
-        let client = try await engine.connect()
+        let backend = try await engine.backend()
         let progress = DrillProgress(terminal: isatty(2) == 1)
-        let drill = DrillRun(options: options, client: client, logger: logger) { progress.handle($0) }
+        let drill = DrillRun(options: options, backend: backend, logger: logger) { progress.handle($0) }
         let outputs = (reports: reports, log: noLog ? nil : log, junit: junit, metrics: metrics, json: json)
         let report: DrillReport
         do {
@@ -205,7 +151,10 @@ struct RunCommand: AsyncParsableCommand {
         print("restore: pg_restore --exit-on-error --no-owner --no-privileges --no-tablespaces, concurrently under a job budget of \(options.jobs)")
         let b = options.budgets
         print("stages and budgets: gc, pick, download (\(Int(b.download)) s), decrypt (\(Int(b.decrypt)) s) ‖ provision, restore (\(Int(b.restorePerDatabase)) s per database), checks (\(Int(b.verify)) s), report, teardown; total \(Int(b.total)) s until the checks pass")
-        print("checks: checksum, decrypt, list, restore, row_counts, smoke.audit_logs, verify_chain, roots.snapshot\(options.customerRoots != nil ? ", roots.customer" : ""), reconcile, health, isolation\(options.userChecks.isEmpty ? "" : ", \(options.userChecks.count) user check(s)")")
+        let checks = CheckRegistry.all.filter { d in
+            !(d.needs.contains(.customerRoots) && options.customerRoots == nil) && !(d.needs.contains(.userChecks) && options.userChecks.isEmpty) && d.name != "<stage>"
+        }
+        print("checks: " + checks.map(\.name).joined(separator: ", ") + (options.userChecks.isEmpty ? "" : " (\(options.userChecks.count) user check(s))"))
         print("outputs: \(reports)/<ts>.json\(noLog ? "" : ", \(log)")\(junit.map { ", \($0)" } ?? "")\(metrics.map { ", \($0)" } ?? "")")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Common
 import Foundation
 import Sandbox
 
@@ -13,9 +14,10 @@ struct StackOptions: ParsableArguments {
     @Flag(name: .long, help: "Keep PostgreSQL durable (no fsync=off, no minimal WAL): slower, for when the sandbox must survive a crash.")
     var durable = false
 
-    func stack() throws -> StackSpec {
+    /// The stack: `-f FILE` (with `${VAR}` from `environment`), else the embedded default.
+    func stack(environment: [String: String]) throws -> StackSpec {
         do {
-            if let file { return try StackSpec.load(path: file) }
+            if let file { return try StackSpec.load(path: file, variables: environment) }
             return try StackSpec.defaultStack()
         } catch let error as SpecError {
             printError("error: \(error)")
@@ -26,11 +28,11 @@ struct StackOptions: ParsableArguments {
     var sandboxOptions: SandboxOptions { SandboxOptions(productionHosts: prodHost, durable: durable) }
 }
 
-/// Parses `30m`, `2h`, `24h`, `7d`, `90s`.
-func parseDuration(_ text: String) throws -> Duration {
-    let units: [(String, Int64)] = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
-    for (suffix, seconds) in units where text.hasSuffix(suffix) {
-        if let n = Int64(text.dropLast()), n > 0 { return .seconds(n * seconds) }
+/// A flag's duration, in the one grammar of every duration (`DurationText`: `90s`, `1.5h`, `1h30m`, `7d`);
+/// it must be longer than zero. Called from `validate()`, so a bad value is a usage error (exit 2).
+func parseDuration(_ text: String, flag: String) throws -> Duration {
+    guard let seconds = DurationText.positiveSeconds(text) else {
+        throw ValidationError("\(flag) \(text): not a duration (\(DurationText.examples))")
     }
-    throw ValidationError("\"\(text)\" is not a duration (use e.g. 90s, 30m, 2h, 7d)")
+    return .nanoseconds(Int64((seconds * 1e9).rounded()))
 }

@@ -39,18 +39,19 @@ struct VerifyChainCommand: AsyncParsableCommand {
                 printError("error: project \(project) has no Postgres service")
                 throw DrillExit.configuration
             }
-            var t = PostgresTarget(containerID: pg.containerID, user: pg.postgresUser ?? "postgres",
+            var t = PostgresTarget(service: pg, backend: sandbox.backend, user: pg.postgresUser ?? "postgres",
                                    password: pg.postgresPassword ?? "", database: database)
-            t.directAddress = await t.reachableAddress(pg.address, client: client)
+            t.directAddress = await t.reachableAddress(pg.address)
             target = t
         } else {
             let inspect = try await client.inspectContainer(container!)
             let env = inspect.config?.environment ?? [:]
-            target = PostgresTarget(containerID: inspect.id, user: env["POSTGRES_USER"] ?? "postgres",
+            let service = Sandbox.Service(name: container!, role: .postgres, containerID: inspect.id, containerName: inspect.name)
+            target = PostgresTarget(service: service, backend: DockerSandboxBackend(client: client), user: env["POSTGRES_USER"] ?? "postgres",
                                     password: env["POSTGRES_PASSWORD"] ?? "", database: database)
         }
         let start = ContinuousClock.now
-        let report = try await ChainCheck.verify(target, client: client)
+        let report = try await ChainCheck.verify(target)
         let elapsed = ContinuousClock.now - start
         if json {
             print(try jsonText(report))

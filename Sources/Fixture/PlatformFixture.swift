@@ -1,7 +1,7 @@
 public import AuditChain
 import Synchronization
 
-/// The platform's eleven databases (DESIGN.md §5), generated deterministically from a seed and a scale.
+/// The platform's eleven databases (docs/DESIGN.md §8), generated deterministically from a seed and a scale.
 /// Scale 1 is the runbook's drill-log row: audit 12,450, tenants 3, usage 8,900.
 public struct PlatformFixture: Sendable {
     public static let databases = [

@@ -1,4 +1,3 @@
-public import DockerEngine
 public import Logging
 public import Sandbox
 import Foundation
@@ -23,11 +22,11 @@ public enum ProdStack {
 
     /// Starts the stand-in and loads the fixture. Refuses when one is already running (`down` first).
     public static func up(
-        fixture: PlatformFixture, client: DockerClient, logger: Logger, ttl: Duration = .seconds(86400),
+        fixture: PlatformFixture, backend: any SandboxBackend, logger: Logger, ttl: Duration = .seconds(86400),
         progress: ProgressHandler? = nil
     ) async throws -> Connection {
-        if let existing = try? await client.inspectContainer("acp_postgres") {
-            throw SandboxError(code: .spec, message: "a production stand-in is already running (\(existing.name)): run `acp-drill demo prod down` first")
+        if let existing = try? await backend.attach(project: Self.project, networkName: Self.network, logger: logger), !existing.services.isEmpty {
+            throw SandboxError(code: .spec, message: "a production stand-in is already running (\(existing.services.map(\.containerName).joined(separator: ", "))): run `acp-drill demo prod down` first")
         }
         var pg = ServiceSpec(name: "postgres", image: "acp-drill/postgres:15", role: .postgres)
         pg.containerName = "acp_postgres"
@@ -39,16 +38,16 @@ public enum ProdStack {
         redis.volumes = ["/data"]
         let seconds = Double(ttl.components.seconds)
         let project = SandboxProject(name: Self.project, kind: .demo, expiresAt: Date().addingTimeInterval(seconds), networkName: Self.network)
-        let sandbox = try await Sandbox.provision(
-            StackSpec(services: [pg, redis]), project: project, client: client,
-            options: SandboxOptions(durable: true), logger: logger, progress: progress)
+        let sandbox = try await backend.provision(
+            StackSpec(services: [pg, redis]), project: project, options: SandboxOptions(durable: true), holdBack: [],
+            logger: logger, progress: progress)
         do {
             guard let postgres = sandbox.service(role: .postgres), let password = postgres.postgresPassword, let address = postgres.address else {
                 throw SandboxError(code: .notReady, message: "the stand-in's Postgres has no address")
             }
-            try await load(fixture: fixture, into: postgres.containerID, password: password, client: client, progress: progress)
+            try await load(fixture: fixture, into: postgres, of: sandbox, password: password, progress: progress)
             if let r = sandbox.service(role: .redis) {
-                _ = try await client.execCollect(r.containerID, ["redis-cli", "set", "acp:kill_switch", "disengaged"])
+                _ = try await sandbox.run(["redis-cli", "set", "acp:kill_switch", "disengaged"], in: r)
             }
             return Connection(host: address, port: 5432, user: "postgres", password: password,
                               databases: PlatformFixture.databases, rowCounts: fixture.expectedRowCounts)
@@ -60,13 +59,13 @@ public enum ProdStack {
 
     /// Removes the stand-in (by its project label).
     @discardableResult
-    public static func down(client: DockerClient, logger: Logger) async throws -> TeardownReport {
-        try await Sandbox.teardown(project: Self.project, client: client, logger: logger)
+    public static func down(backend: any SandboxBackend, logger: Logger) async throws -> TeardownReport {
+        try await backend.teardown(project: Self.project, logger: logger)
     }
 
     /// Creates each database and streams its script into `psql` (two at a time); a failure names the
     /// database and carries psql's own error.
-    public static func load(fixture: PlatformFixture, into container: String, password: String, client: DockerClient,
+    public static func load(fixture: PlatformFixture, into postgres: Sandbox.Service, of sandbox: Sandbox, password: String,
                             progress: ProgressHandler?) async throws {
         let env = ["PGPASSWORD=\(password)", "PGUSER=postgres", "PGHOST=127.0.0.1"]
         let dbs = fixture.tables
@@ -77,14 +76,14 @@ public enum ProdStack {
                 let db = dbs[next]
                 next += 1
                 group.addTask {
-                    let create = try await client.execCollect(container, ["psql", "-v", "ON_ERROR_STOP=1", "-qd", "postgres", "-c", "CREATE DATABASE \(db.name)"], env: env)
+                    let create = try await sandbox.run(["psql", "-v", "ON_ERROR_STOP=1", "-qd", "postgres", "-c", "CREATE DATABASE \(db.name)"], in: postgres, env: env)
                     guard create.exitCode == 0 else {
                         throw FixtureError(message: "creating \(db.name) failed: \(create.stderrText)")
                     }
                     let rows = db.tables.map(\.count).reduce(0, +)
                     progress?("loading \(db.name) (\(rows) rows)")
-                    let result = try await client.execCollect(container, ["psql", "-v", "ON_ERROR_STOP=1", "-qX", "-d", db.name],
-                                                              env: env, stdin: fixture.script(for: db))
+                    let result = try await sandbox.run(["psql", "-v", "ON_ERROR_STOP=1", "-qX", "-d", db.name], in: postgres,
+                                                       env: env, stdin: fixture.script(for: db))
                     guard result.exitCode == 0 else {
                         throw FixtureError(message: "loading \(db.name) failed: \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
                     }

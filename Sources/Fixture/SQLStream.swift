@@ -1,9 +1,10 @@
-public import CurlHTTP
+import Common
+public import Sandbox
 import Synchronization
 
 /// A SQL script produced on demand as a request body (streamed into `psql` over exec stdin): parts are
 /// generated only when libcurl pulls, so a scale-50 fixture never sits in memory.
-public final class SQLStream: HTTPBodySource {
+public final class SQLStream: ExecInput {
     /// One piece of the script.
     public enum Part: Sendable {
         case text(String)

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// `manifest.json` of one backup set (DESIGN.md §4): written last, it is what makes a set complete.
+/// `manifest.json` of one backup set (docs/DESIGN.md §6): written last, it is what makes a set complete.
 public struct Manifest: Codable, Sendable, Equatable {
     public static let currentFormat = 1
 

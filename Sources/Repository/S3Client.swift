@@ -1,9 +1,7 @@
 import CurlHTTP
 public import Logging
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+public import Common
 
 /// Where a repository lives in S3: `s3://bucket/prefix`.
 public struct S3Location: Sendable, Equatable {
@@ -37,10 +35,10 @@ public final class S3Client: Sendable {
     let logger: Logger
     public let multipartThreshold: Int64
     public let partSize: Int64
-    let attempts: Int
+    let backoff: Backoff
 
     public init(endpoint: String?, environment: [String: String], logger: Logger,
-                multipartThreshold: Int64 = 64 << 20, partSize: Int64 = 16 << 20, attempts: Int = 4) throws {
+                multipartThreshold: Int64 = 64 << 20, partSize: Int64 = 16 << 20, backoff: Backoff = Backoff()) throws {
         let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         guard let access = environment["AWS_ACCESS_KEY_ID"], !access.isEmpty,
             let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
@@ -58,7 +56,7 @@ public final class S3Client: Sendable {
         self.logger = logger
         self.multipartThreshold = multipartThreshold
         self.partSize = max(5 << 20, partSize)
-        self.attempts = attempts
+        self.backoff = backoff
         self.http = CurlClient(endpoint: HTTPEndpoint(.url(self.endpoint)), connectTimeout: .seconds(15), logger: logger)
     }
 
@@ -97,29 +95,30 @@ public final class S3Client: Sendable {
         return r
     }
 
-    /// Sends with retries: transport failures and 5xx/429 are retried with exponential backoff;
-    /// `make` builds a fresh request per attempt (a streamed body must be re-read from its start).
-    func send(_ make: () throws -> HTTPRequest, describe: String, maxBody: Int = 16 << 20) throws -> HTTPResponse {
-        var delay = 0.2
-        var last: (any Error)?
-        for attempt in 1 ... attempts {
-            do {
-                let response = try http.sendBlocking(try make(), maxBodyBytes: maxBody)
-                if response.status < 500 && response.status != 429 {
-                    guard (200 ..< 300).contains(response.status) else { throw S3Error.from(response, describe: describe) }
-                    return response
-                }
-                last = S3Error.from(response, describe: describe)
-            } catch let e as CurlError {
-                last = RepositoryError(message: "\(describe): \(e.message)")
-            }
-            if attempt < attempts {
-                logger.warning("S3 call failed, retrying", metadata: ["s3.call": "\(describe)", "attempt": "\(attempt)", "error": "\(last!)"])
-                Thread.sleep(forTimeInterval: delay)
-                delay *= 3
-            }
+    /// Whether a failure is worth another attempt: transport failures, 5xx and 429 (slow down) are; other
+    /// S3 errors (403, 404, …) are final.
+    static func classify(_ error: any Error) -> Backoff.Outcome {
+        if let e = error as? S3Error, e.status < 500 && e.status != 429 { return .fail(e) }
+        return .retry(error)
+    }
+
+    func logRetry(_ describe: String) -> (Int, any Error) -> Void {
+        { [logger] attempt, error in
+            logger.warning("S3 call failed, retrying", metadata: ["s3.call": "\(describe)", "attempt": "\(attempt)", "error": "\(error)"])
         }
-        throw last ?? RepositoryError(message: "\(describe): failed")
+    }
+
+    /// Sends with retries (`backoff`); `make` builds a fresh request per attempt (a signature carries its
+    /// time, and a streamed body must be re-read from its start).
+    func send(_ make: () throws -> HTTPRequest, describe: String, maxBody: Int = 16 << 20) throws -> HTTPResponse {
+        try backoff.run({ _ in
+            let response: HTTPResponse
+            do { response = try http.sendBlocking(try make(), maxBodyBytes: maxBody) } catch let e as CurlError {
+                throw RepositoryError(message: "\(describe): \(e.message)")
+            }
+            guard (200 ..< 300).contains(response.status) else { throw S3Error.from(response, describe: describe) }
+            return response
+        }, classify: Self.classify, onRetry: logRetry(describe))
     }
 
     // MARK: Objects
@@ -175,16 +174,15 @@ public final class S3Client: Sendable {
         _ = try send({ request(.put, path(bucket: bucket, key: key), body: .bytes(data)) }, describe: "PUT s3://\(bucket)/\(key)")
     }
 
-    /// Downloads an object to a file, resuming with a Range request after a cut transfer.
+    /// Downloads an object to a file (0600), resuming with a Range request after a cut transfer.
     public func getFile(bucket: String, key: String, to file: String) throws {
         _ = FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
         guard let out = FileHandle(forWritingAtPath: file) else { throw RepositoryError(message: "\(file): cannot write") }
         defer { try? out.close() }
+        let describe = "GET s3://\(bucket)/\(key)"
         var written: Int64 = 0
-        var delay = 0.2
-        for attempt in 1 ... attempts {
-            let from = written
-            var req = request(.get, path(bucket: bucket, key: key), headers: from > 0 ? [("Range", "bytes=\(from)-")] : [])
+        try backoff.run({ _ in
+            var req = request(.get, path(bucket: bucket, key: key), headers: written > 0 ? [("Range", "bytes=\(written)-")] : [])
             req.timeout = nil
             let failure = ErrorBox()
             do {
@@ -194,22 +192,23 @@ public final class S3Client: Sendable {
                     if !(200 ..< 300).contains(head.status) { failure.status = head.status }
                 }
                 if let status = failure.status {
-                    let e = S3Error.from(HTTPResponse(head: HTTPResponseHead(status: status, headers: head.headers), body: failure.body), describe: "GET s3://\(bucket)/\(key)")
-                    if status < 500 { throw e }
-                    if attempt == attempts { throw e }
-                } else {
-                    return
+                    throw S3Error.from(HTTPResponse(head: HTTPResponseHead(status: status, headers: head.headers), body: failure.body), describe: describe)
                 }
             } catch let e as CurlError {
-                if attempt == attempts { throw RepositoryError(message: "GET s3://\(bucket)/\(key): \(e.message)") }
+                throw RepositoryError(message: "\(describe): \(e.message)")
             }
-            Thread.sleep(forTimeInterval: delay)
-            delay *= 3
-        }
+        }, classify: Self.classify, onRetry: logRetry(describe))
     }
 
-    public func getData(bucket: String, key: String) throws -> [UInt8] {
-        try send({ request(.get, path(bucket: bucket, key: key)) }, describe: "GET s3://\(bucket)/\(key)", maxBody: 64 << 20).body
+    /// An object's bytes in memory (a manifest, a snapshot), or a byte range of it.
+    public func getData(bucket: String, key: String, range: Range<Int64>? = nil) throws -> [UInt8] {
+        let headers = range.map { [("Range", "bytes=\($0.lowerBound)-\($0.upperBound - 1)")] } ?? []
+        return try send({ request(.get, path(bucket: bucket, key: key), headers: headers) }, describe: "GET s3://\(bucket)/\(key)", maxBody: 64 << 20).body
+    }
+
+    /// Maps to `DELETE /bucket/key` (S3 answers 204 for an absent key too).
+    public func delete(bucket: String, key: String) throws {
+        _ = try send({ request(.delete, path(bucket: bucket, key: key)) }, describe: "DELETE s3://\(bucket)/\(key)")
     }
 
     /// ListObjectsV2 under `prefix`, following continuation tokens. With a delimiter the "folders" are
@@ -279,39 +278,5 @@ final class FileRangeSource: HTTPBodySource, @unchecked Sendable {
         data.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< data.count]).copyMemory(from: $0) }
         remaining -= Int64(data.count)
         return data.count
-    }
-}
-
-/// Just enough XML reading for S3 replies.
-public enum XMLValues {
-    public static func first(_ element: String, in body: [UInt8]) -> String? {
-        let text = String(decoding: body, as: UTF8.self)
-        guard let open = text.range(of: "<\(element)>"), let close = text.range(of: "</\(element)>", range: open.upperBound ..< text.endIndex) else { return nil }
-        return unescape(String(text[open.upperBound ..< close.lowerBound]))
-    }
-
-    static func all(_ element: String, in text: Substring) -> [Substring] {
-        var out: [Substring] = []
-        var rest = text[...]
-        while let open = rest.range(of: "<\(element)>"), let close = rest.range(of: "</\(element)>", range: open.upperBound ..< rest.endIndex) {
-            out.append(rest[open.upperBound ..< close.lowerBound])
-            rest = rest[close.upperBound...]
-        }
-        return out
-    }
-
-    public static func listing(_ body: [UInt8]) -> (keys: [(String, Int64)], prefixes: [String], truncated: Bool, nextToken: String?) {
-        let text = Substring(String(decoding: body, as: UTF8.self))
-        let keys = all("Contents", in: text).compactMap { c -> (String, Int64)? in
-            guard let key = all("Key", in: c).first else { return nil }
-            return (unescape(String(key)), Int64(all("Size", in: c).first ?? "0") ?? 0)
-        }
-        let prefixes = all("CommonPrefixes", in: text).compactMap { all("Prefix", in: $0).first.map { unescape(String($0)) } }
-        return (keys, prefixes, all("IsTruncated", in: text).first == "true", all("NextContinuationToken", in: text).first.map { unescape(String($0)) })
-    }
-
-    static func unescape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
-            .replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
     }
 }

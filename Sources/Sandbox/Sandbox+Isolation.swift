@@ -1,14 +1,15 @@
 import DockerEngine
+import Common
 import Foundation
 
 extension Sandbox {
-    /// The six isolation assertions of DESIGN.md §2, run against the live sandbox (probes from inside it).
+    /// The six isolation assertions of docs/DESIGN.md §3, run against the live sandbox (probes from inside it).
     /// A check that cannot run is a failure: isolation is never assumed.
     ///
     /// Probes only target this daemon's own containers: the production hosts' names (which must not
     /// resolve) and the addresses of containers on this engine named like a production host (which must
     /// not answer).
-    public func assertIsolation() async -> [CheckResult] {
+    func isolationOnDocker() async -> [CheckResult] {
         guard let probe = services.first(where: { $0.role == .postgres }) ?? services.first else {
             return [.failed("isolation", "the sandbox has no running service to probe from")]
         }

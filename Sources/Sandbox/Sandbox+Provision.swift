@@ -27,27 +27,19 @@ extension Sandbox {
         return sandbox
     }
 
-    /// `provision`, run `body`, and tear down whatever happens (success, error, cancellation), unless
-    /// `keep` is set. The library form of a sandbox's lifetime.
+    /// `withSandbox` on the Docker backend of `client` (see `SandboxBackend.withSandbox`).
     public static func withSandbox<T: Sendable>(
         _ spec: StackSpec, project: SandboxProject, client: DockerClient, options: SandboxOptions = SandboxOptions(),
         keep: Bool = false, logger: Logger, progress: ProgressHandler? = nil,
         _ body: (Sandbox) async throws -> T
     ) async throws -> T {
-        let sandbox = try await provision(spec, project: project, client: client, options: options, logger: logger, progress: progress)
-        do {
-            let result = try await body(sandbox)
-            if !keep { try await sandbox.teardown() }
-            return result
-        } catch {
-            if !keep { _ = try? await sandbox.teardown() }
-            throw error
-        }
+        try await DockerSandboxBackend(client: client).withSandbox(spec, project: project, options: options, keep: keep,
+                                                                   logger: logger, progress: progress, body)
     }
 
     /// Starts services of `spec` held back at provisioning (by dependency level; their dependencies already
     /// run). Whatever fails is left for the sandbox's teardown, like the rest of the project.
-    public func start(_ names: Set<String>, from spec: StackSpec, progress: ProgressHandler? = nil) async throws {
+    func startOnDocker(_ names: Set<String>, from spec: StackSpec, progress: ProgressHandler? = nil) async throws {
         let order = try spec.startOrder().filter { names.contains($0.name) }
         try await startLevels(order, images: try await localImages(order), progress: progress)
     }

@@ -1,4 +1,5 @@
 public import DockerEngine
+public import Common
 public import Logging
 import Foundation
 import Synchronization
@@ -21,10 +22,26 @@ public final class Sandbox: Sendable {
         public var postgresUser: String?
         public var postgresPassword: String?
         public var postgresDatabase: String?
+
+        public init(name: String, role: ServiceRole, image: String = "", containerID: String, containerName: String, address: String? = nil,
+                    postgresUser: String? = nil, postgresPassword: String? = nil, postgresDatabase: String? = nil) {
+            self.name = name
+            self.role = role
+            self.image = image
+            self.containerID = containerID
+            self.containerName = containerName
+            self.address = address
+            self.postgresUser = postgresUser
+            self.postgresPassword = postgresPassword
+            self.postgresDatabase = postgresDatabase
+        }
     }
 
     public let project: SandboxProject
-    public let client: DockerClient
+    /// What runs the sandbox: every operation of Drill, Backup and Fixture goes through it.
+    public let backend: any SandboxBackend
+    /// The Docker engine behind the Docker backend (the `Sandbox+…` files' own).
+    let client: DockerClient
     let logger: Logger
     let options: SandboxOptions
     private let state = Mutex<[Service]>([])
@@ -32,6 +49,7 @@ public final class Sandbox: Sendable {
     init(project: SandboxProject, client: DockerClient, options: SandboxOptions, logger: Logger) {
         self.project = project
         self.client = client
+        self.backend = DockerSandboxBackend(client: client)
         self.options = options
         var logger = logger
         logger[metadataKey: "sandbox.project"] = "\(project.name)"
@@ -49,7 +67,8 @@ public final class Sandbox: Sendable {
     func record(_ service: Service) { state.withLock { $0.append(service) } }
 
     /// Finds a project's services again from the daemon (for `exec`, `verify-chain` on a kept project).
-    public static func attach(project name: String, client: DockerClient, logger: Logger) async throws -> Sandbox {
+    /// `networkName` is the project's network when it is not `<project>_net` (the demo's stand-in).
+    public static func attach(project name: String, networkName: String? = nil, client: DockerClient, logger: Logger) async throws -> Sandbox {
         let containers = try await client.listContainers(filters: .label(SandboxProject.Label.project, name))
         guard let first = containers.first else {
             throw SandboxError(code: .notFound, message: "no sandbox project \(name) on this engine (acp-drill ls lists them)")
@@ -57,7 +76,9 @@ public final class Sandbox: Sendable {
         let labels = first.labels ?? [:]
         let kind = SandboxProject.Kind(rawValue: labels[SandboxProject.Label.kind] ?? "") ?? .env
         let expires = labels[SandboxProject.Label.expiresAt].flatMap(SandboxProject.parseRFC3339) ?? Date()
-        let sandbox = Sandbox(project: SandboxProject(name: name, kind: kind, expiresAt: expires), client: client,
+        let project = networkName.map { SandboxProject(name: name, kind: kind, expiresAt: expires, networkName: $0) }
+            ?? SandboxProject(name: name, kind: kind, expiresAt: expires)
+        let sandbox = Sandbox(project: project, client: client,
                               options: SandboxOptions(), logger: logger)
         for c in containers.sorted(by: { ($0.created ?? 0) < ($1.created ?? 0) }) {
             let inspect = try await client.inspectContainer(c.id)
@@ -74,23 +95,38 @@ public final class Sandbox: Sendable {
         return sandbox
     }
 
-    /// Removes everything of this project (see `Sandbox.teardown(project:client:logger:)`). Safe to call
+    /// Removes everything of this project (the backend's `teardown(project:logger:)`). Safe to call
     /// twice; runs even when the calling task was cancelled (SIGINT), because teardown must not be skipped.
     @discardableResult
     public func teardown() async throws -> TeardownReport {
         let name = project.name
-        let client = self.client
+        let backend = self.backend
         let logger = self.logger
         return try await Task.detached {
-            try await Sandbox.teardown(project: name, client: client, logger: logger)
+            try await backend.teardown(project: name, logger: logger)
         }.value
     }
+
+    // MARK: operations through the backend
+
+    /// Runs `command` in `service` and collects its output (see `SandboxBackend.run`).
+    public func run(_ command: [String], in service: Service, env: [String] = [], stdin: (any ExecInput)? = nil) async throws -> CommandResult {
+        try await backend.run(command, in: service, env: env, stdin: stdin)
+    }
+
+    /// Starts services held back at provisioning.
+    public func start(_ names: Set<String>, from spec: StackSpec, progress: ProgressHandler? = nil) async throws {
+        try await backend.start(names, in: self, from: spec, progress: progress)
+    }
+
+    /// The isolation assertions, kind `isolation` (see `SandboxBackend.assertIsolation`).
+    public func assertIsolation() async -> [CheckResult] { await backend.assertIsolation(self) }
 }
 
 /// A sandbox failure: provisioning, readiness, isolation or teardown.
 public struct SandboxError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Base: Sendable, Hashable { case imageMissing, notReady, exited, isolation, teardown, notFound, spec }
+        enum Base: Sendable, Hashable { case imageMissing, notReady, exited, isolation, teardown, notFound, spec, exec }
         let base: Base
         /// A service's image is not on the engine (build it with scripts/build-images.sh, or pull it).
         public static let imageMissing = Code(base: .imageMissing)
@@ -106,6 +142,8 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(base: .notFound)
         /// The stack file was refused.
         public static let spec = Code(base: .spec)
+        /// A command in a service could not be run or fed.
+        public static let exec = Code(base: .exec)
         public var description: String { "\(base)" }
     }
 

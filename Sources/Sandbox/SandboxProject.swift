@@ -1,6 +1,6 @@
 public import Foundation
 
-/// The identity of one sandbox project and the labels every resource of it carries (DESIGN.md §2).
+/// The identity of one sandbox project and the labels every resource of it carries (docs/DESIGN.md §3).
 public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Codable { case drill, backupVerify = "backup-verify", env, test, demo }
 

@@ -1,7 +1,7 @@
 /// The embedded default stack, identical to `compose/drill.yml` in the repository (a test keeps them equal).
 extension StackSpec {
     public static let defaultYAML = #"""
-# The drill's sandbox stack: the documented Compose subset acp-drill reads (DESIGN.md §2).
+# The drill's sandbox stack: the documented Compose subset acp-drill reads (docs/DESIGN.md §3).
 #
 # Allowed per service: image, environment, command, entrypoint, healthcheck, tmpfs, shm_size, mem_limit,
 # depends_on, labels, anonymous volumes (- /path), cap_add (from a small allow-list), user, working_dir,

@@ -1,3 +1,4 @@
+import Common
 public import Foundation
 import Yams
 
@@ -52,7 +53,7 @@ extension StackSpec {
     }
 
     /// Reads and parses a stack file.
-    public static func load(path: String, variables: [String: String] = ProcessInfo.processInfo.environment) throws -> StackSpec {
+    public static func load(path: String, variables: [String: String]) throws -> StackSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SpecError(message: "cannot read the stack file", line: nil, file: path)
         }
@@ -285,29 +286,8 @@ private struct Parser {
 
     func duration(_ node: Node) throws -> Duration {
         guard let text = try scalar(node, "duration") else { throw fail("a duration is required", node) }
-        var total = Duration.zero
-        var number = ""
-        var unit = ""
-        func flush() throws {
-            guard let v = Double(number) else { throw fail("\"\(text)\" is not a duration (e.g. 1s, 500ms, 1m30s)", node) }
-            switch unit {
-            case "ms": total += .milliseconds(v)
-            case "s", "": total += .milliseconds(v * 1000)
-            case "m": total += .milliseconds(v * 60_000)
-            case "h": total += .milliseconds(v * 3_600_000)
-            case "us": total += .microseconds(v)
-            default: throw fail("\"\(text)\": unknown unit \(unit)", node)
-            }
-            number = ""; unit = ""
-        }
-        for ch in text {
-            if ch.isNumber || ch == "." {
-                if !unit.isEmpty { try flush() }
-                number.append(ch)
-            } else { unit.append(ch) }
-        }
-        if !number.isEmpty { try flush() }
-        return total
+        guard let d = DurationText.parse(text) else { throw fail("\"\(text)\" is not a duration (\(DurationText.examples))", node) }
+        return d
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Common
 import Testing
 @testable import Drill
 
@@ -49,10 +50,10 @@ import Testing
 
 @Suite struct DrillConfigTests {
     @Test(arguments: [("90s", 90.0), ("1.5m", 90.0), ("2h", 7200.0), ("500ms", 0.5), ("1d", 86400.0), ("42", 42.0)])
-    func durations(text: String, seconds: Double) { #expect(DrillBudgets.seconds(text) == seconds) }
+    func durations(text: String, seconds: Double) { #expect(DurationText.seconds(text) == seconds) }
 
     @Test(arguments: ["", "m", "-5s", "abc", "5x"])
-    func badDurations(text: String) { #expect(DrillBudgets.seconds(text) == nil) }
+    func badDurations(text: String) { #expect(DurationText.seconds(text) == nil) }
 
     @Test func budgetsApplyByName() throws {
         let b = try DrillBudgets().applying("restore=20m, total=1h")
@@ -105,11 +106,11 @@ import Testing
     }
 
     @Test func reportOutputsEscapeAndSummarise() throws {
-        let check = DrillReport.Check(name: "user.<x>", kind: "user", status: "failed", evidence: "a \"b\" & c", fix: "do | this", seconds: 1)
+        let check = DrillReport.Check(name: "user.<x>", kind: .user, status: .failed, evidence: "a \"b\" & c", fix: "do | this", seconds: 1)
         let report = DrillReport(
             id: "20261127T000000Z", verdict: .failed, budgetExceeded: false, firstFailure: "user.<x>: a", rowsVerified: 7, chainRowsVerified: nil,
             recoveryTimeSeconds: nil, durationSeconds: 75, startedAt: "2026-11-27T00:00:00Z", finishedAt: "2026-11-27T00:01:15Z", operator: "ci|bot", host: "h",
-            set: nil, budgets: DrillBudgets(), stages: [.init(name: "checks", offsetSeconds: 1, seconds: 200, budgetSeconds: 180, overBudget: true, status: "done", detail: nil)],
+            set: nil, budgets: DrillBudgets(), stages: [.init(name: "checks", offsetSeconds: 1, seconds: 200, budgetSeconds: 180, overBudget: true, status: .done, detail: nil)],
             checks: [check], databases: [.init(name: "app", dumpBytes: 1, plaintextBytes: nil, jobs: 1, restoreSeconds: 1, restored: true, rowCounts: ["public.t": 7])],
             versions: .init(tool: "0.1.0", pgRestore: "x"), sandbox: nil)
         #expect(report.runbookRow == "| 2026-11-27 | ci\\|bot | — | 1m 15s | rows=7 tables=1 | FAIL |")

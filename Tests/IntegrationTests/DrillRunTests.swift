@@ -27,7 +27,7 @@ struct DrillSource {
         let sandbox = try await Sandbox.provision(spec, project: testProject(), client: client, logger: quietLogger)
         let pg = try #require(sandbox.service(role: .postgres))
         let password = pg.postgresPassword ?? ""
-        try await ProdStack.load(fixture: PlatformFixture(scale: 1), into: pg.containerID, password: password, client: client, progress: nil)
+        try await ProdStack.load(fixture: PlatformFixture(scale: 1), into: pg, of: sandbox, password: password, progress: nil)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acp-drill-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         _ = try await run(["age-keygen", "-o", "\(dir)/id.txt"])
@@ -113,7 +113,7 @@ struct DrillSource {
             #expect(r.chainRowsVerified == 12450)
             for name in ["checksum.acp_audit", "decrypt.acp_audit", "list.acp_audit", "restore.acp_audit", "row_counts.acp_audit", "smoke.audit_logs",
                          "verify_chain", "roots.snapshot", "reconcile", "health.postgres", "health.redis", "isolation.dns", "isolation.tcp"] {
-                #expect(d.check(name)?.status == "passed", "\(name): \(d.check(name)?.evidence ?? "missing")")
+                #expect(d.check(name)?.status == .passed, "\(name): \(d.check(name)?.evidence ?? "missing")")
             }
             #expect(r.databases.count == 11 && r.databases.allSatisfy(\.restored))
             #expect(r.databases.first { $0.name == "acp_tenants" }?.rowCounts["public.tenants"] == 3)
@@ -152,7 +152,7 @@ struct DrillSource {
             _ = try await run(["age-keygen", "-o", "\(source.dir)/other.txt"])
             let wrong = try await source.drill(good, name: "wrong-identity", identity: "\(source.dir)/other.txt")
             #expect(wrong.code == 1 && wrong.report?.verdict == .failed)
-            #expect(wrong.check("decrypt.acp_audit")?.status == "failed")
+            #expect(wrong.check("decrypt.acp_audit")?.status == .failed)
             #expect(wrong.check("decrypt.acp_audit")?.fix?.contains("ACP_BACKUP_AGE_IDENTITY") == true)
             #expect(wrong.lastLine.hasPrefix("Restore drill FAILED — decrypt."))
 
@@ -169,9 +169,9 @@ struct DrillSource {
             let fk = try await source.drill(fkRepo, name: "fk")
             #expect(fk.code == 1)
             let restore = try #require(fk.check("restore.acp_billing"))
-            #expect(restore.status == "failed" && restore.evidence.contains("foreign key") && restore.evidence.contains("failing statement: ALTER TABLE"), "\(restore.evidence)")
+            #expect(restore.status == .failed && restore.evidence.contains("foreign key") && restore.evidence.contains("failing statement: ALTER TABLE"), "\(restore.evidence)")
             #expect(restore.fix?.contains("parents first") == true)
-            #expect(fk.check("restore.acp_audit")?.status == "passed", "the other databases are still restored and checked")
+            #expect(fk.check("restore.acp_audit")?.status == .passed, "the other databases are still restored and checked")
 
             // verify-chain fails post-restore: transparency_historical_keys empty.
             // (A schema without the roots → keys foreign key: with it, the restore itself would fail first.)
@@ -179,7 +179,7 @@ struct DrillSource {
             let keysRepo = try await source.backup("keys")
             try await source.psql("acp_audit", "INSERT INTO transparency_historical_keys SELECT * FROM keys_saved; DROP TABLE keys_saved; ALTER TABLE transparency_roots ADD CONSTRAINT transparency_roots_key_id_fkey FOREIGN KEY (key_id) REFERENCES transparency_historical_keys(key_id)")
             let keys = try await source.drill(keysRepo, name: "keys")
-            #expect(keys.code == 1 && keys.check("verify_chain")?.status == "failed")
+            #expect(keys.code == 1 && keys.check("verify_chain")?.status == .failed)
             #expect(keys.check("verify_chain")?.evidence.contains("historical-keys table was probably left out") == true)
             #expect(keys.check("verify_chain")?.fix?.contains("historical-keys table") == true)
 
@@ -188,7 +188,7 @@ struct DrillSource {
             let emptyRepo = try await source.backup("empty")
             try await source.psql("acp_audit", "INSERT INTO audit_logs SELECT * FROM audit_saved; DROP TABLE audit_saved")
             let smoke = try await source.drill(emptyRepo, name: "smoke")
-            #expect(smoke.code == 1 && smoke.check("smoke.audit_logs")?.status == "failed")
+            #expect(smoke.code == 1 && smoke.check("smoke.audit_logs")?.status == .failed)
             #expect(smoke.check("smoke.audit_logs")?.evidence.contains("= 0") == true)
         } catch { await source.close(); throw error }
         await source.close()
@@ -201,7 +201,7 @@ struct DrillSource {
             // An edited audit row.
             try await source.psql("acp_audit", "UPDATE audit_logs SET actor = 'mallory' WHERE id = 77")
             let edited = try await source.drill(try await source.backup("edited"), name: "edited")
-            #expect(edited.code == 1 && edited.check("verify_chain")?.status == "failed")
+            #expect(edited.code == 1 && edited.check("verify_chain")?.status == .failed)
             #expect(edited.check("verify_chain")?.evidence.contains("id 77: row_hash does not recompute") == true, "\(edited.check("verify_chain")?.evidence ?? "")")
             #expect(edited.lastLine.hasPrefix("Restore drill FAILED — verify_chain"))
 
@@ -216,14 +216,15 @@ struct DrillSource {
         do {
             // A root re-signed by a key that is not in the historical keys.
             let rogue = try RootSigner(keyID: "rogue-2026", seed: Array(repeating: 7, count: 32))
-            let target = PostgresTarget(containerID: clean.container, user: "postgres", password: clean.password, database: "acp_audit")
-            let root = try #require(try await ChainCheck.roots(target, client: clean.client).dropFirst(2).first)
+            let target = PostgresTarget(service: Sandbox.Service(name: "postgres", role: .postgres, containerID: clean.container, containerName: clean.container),
+                                        backend: DockerSandboxBackend(client: clean.client), user: "postgres", password: clean.password, database: "acp_audit")
+            let root = try #require(try await ChainCheck.roots(target).dropFirst(2).first)
             let signature = try rogue.sign(root.message)
             // An attacker with DDL rights drops the roots → keys foreign key first (with it, the restore would fail).
             try await clean.psql("acp_audit", "ALTER TABLE transparency_roots DROP CONSTRAINT transparency_roots_key_id_fkey")
             try await clean.psql("acp_audit", "UPDATE transparency_roots SET key_id = 'rogue-2026', signature = '\\x\(ChainHash.hex(signature))' WHERE day = '\(root.day)'")
             let forged = try await clean.drill(try await clean.backup("rogue"), name: "rogue")
-            #expect(forged.code == 1 && forged.check("verify_chain")?.status == "failed")
+            #expect(forged.code == 1 && forged.check("verify_chain")?.status == .failed)
             #expect(forged.check("verify_chain")?.evidence.contains("rogue-2026") == true && forged.check("verify_chain")?.evidence.contains(root.day) == true)
             try await clean.psql("acp_audit", "UPDATE transparency_roots SET key_id = '\(root.keyID)', signature = '\\x\(ChainHash.hex(root.signature))' WHERE day = '\(root.day)'")
 
@@ -239,10 +240,10 @@ struct DrillSource {
             try usage.write(to: URL(fileURLWithPath: usagePath))
             let bad = try await clean.drill(repo, name: "bytes")
             #expect(bad.code == 1)
-            #expect(bad.check("checksum.acp_audit")?.status == "failed" && bad.check("checksum.acp_audit")?.evidence.contains("size") == true)
-            #expect(bad.check("checksum.acp_usage")?.status == "failed" && bad.check("checksum.acp_usage")?.evidence.contains("sha256") == true)
-            #expect(bad.check("checksum.acp_tenants")?.status == "passed")
-            #expect(bad.check("verify_chain")?.status == "failed", "acp_audit is in the set but could not be restored: the platform check fails closed")
+            #expect(bad.check("checksum.acp_audit")?.status == .failed && bad.check("checksum.acp_audit")?.evidence.contains("size") == true)
+            #expect(bad.check("checksum.acp_usage")?.status == .failed && bad.check("checksum.acp_usage")?.evidence.contains("sha256") == true)
+            #expect(bad.check("checksum.acp_tenants")?.status == .passed)
+            #expect(bad.check("verify_chain")?.status == .failed, "acp_audit is in the set but could not be restored: the platform check fails closed")
 
             var manifest = try Manifest.decode(LocalRepository(root: repo).read("\(set)/manifest.json"))
             for i in manifest.objects.indices where ["acp_audit", "acp_usage"].contains(manifest.objects[i].database ?? "") {
@@ -252,8 +253,8 @@ struct DrillSource {
             }
             try LocalRepository(root: repo).put("\(set)/manifest.json", data: try manifest.encoded())
             let forgedManifest = try await clean.drill(repo, name: "bytes-manifest")
-            #expect(forgedManifest.check("checksum.acp_audit")?.status == "passed")
-            #expect(forgedManifest.check("decrypt.acp_audit")?.status == "failed" && forgedManifest.check("decrypt.acp_usage")?.status == "failed")
+            #expect(forgedManifest.check("checksum.acp_audit")?.status == .passed)
+            #expect(forgedManifest.check("decrypt.acp_audit")?.status == .failed && forgedManifest.check("decrypt.acp_usage")?.status == .failed)
             #expect(forgedManifest.code == 1)
 
             // Whoever can write the repository and knows the (public) recipient can encrypt anything to it:
@@ -267,16 +268,16 @@ struct DrillSource {
             (craftedManifest.objects[tenants].size, craftedManifest.objects[tenants].sha256) = try FileDigest.sha256(path: "\(crafted)/\(craftedManifest.objects[tenants].key)")
             try LocalRepository(root: crafted).put("\(craftedSet)/manifest.json", data: try craftedManifest.encoded())
             let notADump = try await clean.drill(crafted, name: "crafted")
-            #expect(notADump.code == 1 && notADump.check("decrypt.acp_tenants")?.status == "passed")
-            #expect(notADump.check("list.acp_tenants")?.status == "failed" && notADump.check("list.acp_tenants")?.evidence.contains("pg_restore") == true,
+            #expect(notADump.code == 1 && notADump.check("decrypt.acp_tenants")?.status == .passed)
+            #expect(notADump.check("list.acp_tenants")?.status == .failed && notADump.check("list.acp_tenants")?.evidence.contains("pg_restore") == true,
                     "\(notADump.check("list.acp_tenants")?.evidence ?? "missing")")
-            #expect(notADump.check("restore.acp_billing")?.status == "passed" && notADump.check("verify_chain")?.status == "passed")
+            #expect(notADump.check("restore.acp_billing")?.status == .passed && notADump.check("verify_chain")?.status == .passed)
 
             // A database name that is a path: the manifest is refused before anything is fetched or written.
             craftedManifest.objects[tenants].database = "../../acp-drill-escape"
             try LocalRepository(root: crafted).put("\(craftedSet)/manifest.json", data: try craftedManifest.encoded())
             let escape = try await clean.drill(crafted, name: "escape")
-            #expect(escape.code == 1 && escape.check("pick")?.status == "failed", "\(escape.stdout)\n\(escape.stderr)")
+            #expect(escape.code == 1 && escape.check("pick")?.status == .failed, "\(escape.stdout)\n\(escape.stderr)")
             #expect(escape.check("pick")?.evidence.contains("manifest is refused") == true && escape.check("pick")?.fix?.contains("tampered") == true)
             #expect(escape.check("decrypt.acp_audit") == nil, "nothing decrypted")
             #expect(!FileManager.default.fileExists(atPath: "/acp-drill-escape.plain") && !FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "acp-drill-escape.plain"))
@@ -332,7 +333,7 @@ struct DrillSource {
             let project = try #require(d.report?.sandbox?.project)
             do {
                 #expect(d.code == 0, "\(d.stdout)\n\(d.stderr)")
-                #expect(d.check("services.start")?.status == "passed" && d.check("health.worker")?.status == "passed")
+                #expect(d.check("services.start")?.status == .passed && d.check("health.worker")?.status == .passed)
                 #expect(d.check("isolation.host")?.evidence.contains("2 container(s)") == true, "isolation asserted again over the whole stack")
                 let stages = d.report?.stages ?? []
                 let restoreEnd = try #require(stages.first { $0.name == "restore" }).offsetSeconds + stages.first { $0.name == "restore" }!.seconds
@@ -401,9 +402,9 @@ struct DrillSource {
             let ok = try await source.drill(repo, name: "other", ["--checks", checks])
             #expect(ok.code == 0, "\(ok.stdout)\n\(ok.stderr)")
             #expect(ok.check("list.Legacy-Shop")?.evidence.contains("encoding LATIN1") == true, "\(ok.check("list.Legacy-Shop")?.evidence ?? "missing")")
-            #expect(ok.check("user.legacy encoding kept")?.status == "passed", "\(ok.check("user.legacy encoding kept")?.evidence ?? "missing")")
-            #expect(ok.check("verify_chain")?.status == "skipped" && ok.check("reconcile")?.status == "skipped" && ok.check("smoke.audit_logs")?.status == "skipped")
-            #expect(ok.check("user.eight tools")?.status == "passed" && ok.check("user.invoices restored")?.status == "passed")
+            #expect(ok.check("user.legacy encoding kept")?.status == .passed, "\(ok.check("user.legacy encoding kept")?.evidence ?? "missing")")
+            #expect(ok.check("verify_chain")?.status == .skipped && ok.check("reconcile")?.status == .skipped && ok.check("smoke.audit_logs")?.status == .skipped)
+            #expect(ok.check("user.eight tools")?.status == .passed && ok.check("user.invoices restored")?.status == .passed)
             #expect(ok.report?.rowCountsSummary.hasPrefix("rows=") == true)
 
             try "checks:\n  - name: nine tools\n    database: acp_tools\n    query: SELECT count(*) FROM tools\n    expect: \"9\"\n".write(toFile: checks, atomically: true, encoding: .utf8)

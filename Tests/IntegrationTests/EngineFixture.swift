@@ -1,3 +1,4 @@
+import Common
 import CurlHTTP
 import DockerEngine
 import Foundation
@@ -25,7 +26,7 @@ struct EngineFixture: Sendable {
     static func connect() async throws -> DockerClient {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return try await DockerClient.connect(logger: logger)
+        return try await DockerClient.connect(environment: .system(variables: ProcessInfo.processInfo.environment), logger: logger)
     }
 
     /// A stopped-by-default container on `network` (or no network) running `cmd`.

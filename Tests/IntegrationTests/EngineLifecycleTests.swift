@@ -103,7 +103,7 @@ struct EngineLifecycleTests {
     @Test("no engine at the given address is a clear .noEngine error")
     func noEngine() async throws {
         await #expect {
-            try await DockerClient.connect(hostFlag: "unix:///nonexistent/acp-drill.sock", logger: .init(label: "t"))
+            try await DockerClient.connect(hostFlag: "unix:///nonexistent/acp-drill.sock", environment: .system(variables: [:]), logger: .init(label: "t"))
         } throws: { error in
             guard let e = error as? DockerError else { return false }
             return e.code == .noEngine && e.message.contains("/nonexistent/acp-drill.sock")

@@ -119,49 +119,50 @@ extension SandboxIsolationTests {
     func prodFixture() async throws {
         let client = try await EngineFixture.connect()
         let fixture = PlatformFixture(scale: 1)
-        let connection = try await ProdStack.up(fixture: fixture, client: client, logger: quietLogger)
+        let connection = try await ProdStack.up(fixture: fixture, backend: DockerSandboxBackend(client: client), logger: quietLogger)
         do {
             #expect(connection.databases.count == 11)
             let pg = try await client.inspectContainer("acp_postgres")
             func target(_ db: String) -> PostgresTarget {
-                PostgresTarget(containerID: pg.id, user: "postgres", password: connection.password, database: db)
+                PostgresTarget(service: Sandbox.Service(name: "postgres", role: .postgres, containerID: pg.id, containerName: pg.name),
+                               backend: DockerSandboxBackend(client: client), user: "postgres", password: connection.password, database: db)
             }
             for (table, expected) in [("acp_audit.audit_logs", 12450), ("acp_tenants.tenants", 3), ("acp_usage.usage_events", 8900),
                                       ("acp_audit.transparency_roots", 6), ("acp_gateway.requests", 20000)] {
                 let parts = table.split(separator: ".").map(String.init)
-                let rows = try await target(parts[0]).query("select count(*) from \(parts[1])", client: client)
+                let rows = try await target(parts[0]).query("select count(*) from \(parts[1])")
                 #expect(rows.first?.first == String(expected), "\(table)")
                 #expect(fixture.expectedRowCounts[table] == expected)
             }
             // Every billable audit row has its usage event with the same tenant and units.
-            let mismatch = try await target("acp_usage").query("select count(*) from usage_events where units <= 0", client: client)
+            let mismatch = try await target("acp_usage").query("select count(*) from usage_events where units <= 0")
             #expect(mismatch.first?.first == "0")
 
-            let report = try await ChainCheck.verify(target("acp_audit"), client: client)
+            let report = try await ChainCheck.verify(target("acp_audit"))
             #expect(report.passed, "\(report.failure?.message ?? "")")
             #expect(report.rows == 12450 && report.rootsVerified == 6 && report.unsealedRows > 0)
             // The same rows read by the host's psql straight from the container (a local engine) give the
             // same report; an address where nothing answers for us falls back to exec.
             var direct = target("acp_audit")
-            direct.directAddress = await direct.reachableAddress(connection.host, client: client)
+            direct.directAddress = await direct.reachableAddress(connection.host)
             #expect(direct.directAddress == connection.host)
-            #expect(try await ChainCheck.verify(direct, client: client) == report)
+            #expect(try await ChainCheck.verify(direct) == report)
             var refused = target("acp_audit")
             refused.directAddress = "127.0.0.1"
-            #expect(try await ChainCheck.verify(refused, client: client) == report)
+            #expect(try await ChainCheck.verify(refused) == report)
 
-            _ = try await target("acp_audit").query("delete from audit_logs where id = 777", client: client)
-            let gap = try await ChainCheck.verify(target("acp_audit"), client: client)
+            _ = try await target("acp_audit").query("delete from audit_logs where id = 777")
+            let gap = try await ChainCheck.verify(target("acp_audit"))
             #expect(gap.failure?.kind == .idGap && gap.failure?.id == 777)
 
-            _ = try await target("acp_audit").query("alter table transparency_roots drop constraint transparency_roots_key_id_fkey; delete from transparency_historical_keys", client: client)
-            let keys = try await ChainCheck.verify(target("acp_audit"), client: client)
+            _ = try await target("acp_audit").query("alter table transparency_roots drop constraint transparency_roots_key_id_fkey; delete from transparency_historical_keys")
+            let keys = try await ChainCheck.verify(target("acp_audit"))
             #expect(keys.failure != nil)
         } catch {
-            _ = try? await ProdStack.down(client: client, logger: quietLogger)
+            _ = try? await ProdStack.down(backend: DockerSandboxBackend(client: client), logger: quietLogger)
             throw error
         }
-        let report = try await ProdStack.down(client: client, logger: quietLogger)
+        let report = try await ProdStack.down(backend: DockerSandboxBackend(client: client), logger: quietLogger)
         #expect(report.containers == 2)
         #expect(try await resources(of: "acp", client) == (0, 0, 0))
     }
@@ -177,7 +178,7 @@ extension SandboxIsolationTests {
     @Test("backup of the stand-in: objects match the manifest, a failing database is recorded, verify restores, tampering caught, gpg fallback, no secret in any output")
     func backup() async throws {
         let client = try await EngineFixture.connect()
-        let connection = try await ProdStack.up(fixture: PlatformFixture(scale: 1), client: client, logger: quietLogger)
+        let connection = try await ProdStack.up(fixture: PlatformFixture(scale: 1), backend: DockerSandboxBackend(client: client), logger: quietLogger)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acp-backup-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
@@ -230,7 +231,7 @@ extension SandboxIsolationTests {
             bytes[bytes.count / 2] ^= 0x01
             try bytes.write(to: URL(fileURLWithPath: victim))
             let config = try BackupConfig.from(environment: env, repo: "\(dir)/repo", databasesFrom: nil, dryRun: false)
-            let results = try await BackupVerify(config: config, client: client, logger: quietLogger).verify(manifest, repo: repo)
+            let results = try await BackupVerify(config: config, backend: DockerSandboxBackend(client: client), logger: quietLogger).verify(manifest, store: repo)
             let tenants = try #require(results.first { $0.name == "verify.acp_tenants" })
             #expect(tenants.status == .failed && tenants.evidence.contains("does not match the manifest"))
             #expect(results.filter { $0.status == .passed }.count == 11)
@@ -267,9 +268,9 @@ extension SandboxIsolationTests {
                 #expect(s3Manifest.objects.count == 3 && s3Manifest.failures.isEmpty)
             }
         } catch {
-            _ = try? await ProdStack.down(client: client, logger: quietLogger)
+            _ = try? await ProdStack.down(backend: DockerSandboxBackend(client: client), logger: quietLogger)
             throw error
         }
-        try await ProdStack.down(client: client, logger: quietLogger)
+        try await ProdStack.down(backend: DockerSandboxBackend(client: client), logger: quietLogger)
     }
 }

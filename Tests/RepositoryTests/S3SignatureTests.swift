@@ -1,3 +1,4 @@
+import Common
 import CurlHTTP
 import Foundation
 import Logging
@@ -22,7 +23,7 @@ struct S3SignatureTests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let good = try S3Client(endpoint: endpoint, environment: ["AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret],
-                                logger: logger, multipartThreshold: 6 << 20, partSize: 5 << 20, attempts: 1)
+                                logger: logger, multipartThreshold: 6 << 20, partSize: 5 << 20, backoff: Backoff(attempts: 1))
         let bucket = "acp-sig-\(UUID().uuidString.prefix(8).lowercased())"
         try good.createBucket(bucket)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("acp-sig-\(UUID().uuidString)").path
@@ -33,7 +34,7 @@ struct S3SignatureTests {
         #expect(try good.getData(bucket: bucket, key: "m.json") == Array("{}".utf8))
         #expect(try good.list(bucket: bucket, prefix: "dir", pageSize: 1).keys.map(\.key) == ["dir/with space/part.bin"])
         let bad = try S3Client(endpoint: endpoint, environment: ["AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": "wrong"],
-                               logger: logger, attempts: 1)
+                               logger: logger, backoff: Backoff(attempts: 1))
         do {
             _ = try bad.getData(bucket: bucket, key: "m.json")
             Issue.record("a wrong secret was accepted")

@@ -1,3 +1,4 @@
+import Common
 import CurlHTTP
 import Foundation
 import Logging

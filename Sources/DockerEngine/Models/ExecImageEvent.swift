@@ -1,3 +1,4 @@
+public import Common
 /// `POST /containers/{id}/exec` body.
 public struct ExecCreate: Codable, Sendable {
     public var cmd: [String]
@@ -37,13 +38,7 @@ public struct ExecInspect: Codable, Sendable {
 }
 
 /// The output and exit code of an exec whose output was collected.
-public struct ExecResult: Sendable {
-    public var exitCode: Int
-    public var stdout: [UInt8]
-    public var stderr: [UInt8]
-    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
-}
+public typealias ExecResult = CommandResult
 
 /// `GET /images/{name}/json`: the fields this tool reads.
 public struct ImageInspect: Codable, Sendable {

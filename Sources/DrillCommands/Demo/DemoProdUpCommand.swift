@@ -28,12 +28,12 @@ struct DemoProdUpCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try await engine.connect()
+        let backend = try await engine.backend()
         let logger = engine.logger
         let fixture = PlatformFixture(seed: seed, scale: scale)
         let start = ContinuousClock.now
         let connection = try await interruptible {
-            try await ProdStack.up(fixture: fixture, client: client, logger: logger) { printError("  \($0)") }
+            try await ProdStack.up(fixture: fixture, backend: backend, logger: logger) { printError("  \($0)") }
         }
         let elapsed = ContinuousClock.now - start
         if json {
@@ -56,8 +56,8 @@ struct DemoProdDownCommand: AsyncParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() async throws {
-        let client = try await engine.connect()
-        let report = try await ProdStack.down(client: client, logger: engine.logger)
+        let backend = try await engine.backend()
+        let report = try await ProdStack.down(backend: backend, logger: engine.logger)
         print("removed the production stand-in: \(report.containers) container(s), \(report.networks) network(s), \(report.volumes) volume(s)")
     }
 }

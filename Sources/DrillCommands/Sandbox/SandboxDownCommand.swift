@@ -19,14 +19,14 @@ struct SandboxDownCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try await engine.connect()
+        let backend = try await engine.backend()
         let logger = engine.logger
         let names: [String]
-        if all { names = try await Reaper.projects(client: client).map(\.name) } else { names = [project!] }
+        if all { names = try await backend.projects().map(\.name) } else { names = [project!] }
         var failed = false
         for name in names {
             do {
-                let report = try await Sandbox.teardown(project: name, client: client, logger: logger)
+                let report = try await backend.teardown(project: name, logger: logger)
                 print("removed \(name): \(report.containers) container(s), \(report.networks) network(s), \(report.volumes) volume(s)")
             } catch {
                 printError("error: \(error)")

@@ -42,7 +42,7 @@ struct SandboxExecCommand: AsyncParsableCommand {
                            "PGDATABASE=\(target.postgresDatabase ?? "postgres")"] + environment
         }
         let spec = ExecCreate(cmd: command, env: environment, user: user)
-        let stdin: (any HTTPBodySource)? = interactive ? FileDescriptorBodySource(fd: 0) : nil
+        let stdin: (any HTTPBodySource)? = interactive ? StandardInput() : nil
         let code = try await interruptible {
             try await client.exec(target.containerID, spec, stdin: stdin) { stream, bytes in
                 let fd: Int32 = stream == .stderr ? 2 : 1
@@ -56,4 +56,10 @@ struct SandboxExecCommand: AsyncParsableCommand {
         }
         if code != 0 { throw ExitCode(Int32(code)) }
     }
+}
+
+/// This process's stdin as an exec's input (`exec -i`).
+struct StandardInput: HTTPBodySource {
+    let fd = FileDescriptorInput(fd: 0)
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try fd.read(into: buffer) }
 }

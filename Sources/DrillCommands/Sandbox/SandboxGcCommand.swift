@@ -1,5 +1,6 @@
 import ArgumentParser
 import DockerEngine
+import Foundation
 import Sandbox
 
 /// `acp-drill gc`: remove expired projects (every run calls it first).
@@ -19,8 +20,8 @@ struct SandboxGcCommand: AsyncParsableCommand {
     @Flag(help: "List what would be removed; remove nothing.") var dryRun = false
 
     func run() async throws {
-        let client = try await engine.connect()
-        let removed = try await Reaper.gc(client: client, all: all, dryRun: dryRun, logger: engine.logger)
+        let backend = try await engine.backend()
+        let removed = try await backend.gc(all: all, dryRun: dryRun, now: Date(), logger: engine.logger)
         if removed.isEmpty { print(all ? "no acp-drill projects" : "no expired acp-drill projects") }
         for p in removed {
             print("\(dryRun ? "would remove" : "removed") \(p.name) (\(p.kind), \(p.containers.count) container(s), \(p.networks) network(s), \(p.volumes) volume(s))")

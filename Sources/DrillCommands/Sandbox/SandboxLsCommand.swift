@@ -14,8 +14,8 @@ struct SandboxLsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let client = try await engine.connect()
-        let projects = try await Reaper.projects(client: client)
+        let backend = try await engine.backend()
+        let projects = try await backend.projects()
         if json {
             print(try jsonText(projects))
             return

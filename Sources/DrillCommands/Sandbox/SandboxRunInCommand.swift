@@ -24,11 +24,11 @@ struct SandboxRunInCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func run() async throws {
-        let client = try await engine.connect()
-        let sandbox = try await Sandbox.attach(project: project, client: client, logger: engine.logger)
+        let backend = try await engine.backend()
+        let sandbox = try await backend.attach(project: project, networkName: nil, logger: engine.logger)
         let env = self.env, image = self.image, command = self.command, user = self.user
         let code = try await interruptible {
-            try await sandbox.runOneOff(image: image, command: command, environment: env, user: user) { stream, bytes in
+            try await backend.runJob(image: image, command: command, environment: env, user: user, in: sandbox) { stream, bytes in
                 FileHandle(fileDescriptor: stream == .stderr ? 2 : 1).write(Data(bytes))
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Common
 import DockerEngine
 import Foundation
 import Sandbox
@@ -55,18 +56,20 @@ struct SandboxUpCommand: AsyncParsableCommand {
         var down: String
     }
 
+    func validate() throws { _ = try parseDuration(ttl, flag: "--ttl") }
+
     func run() async throws {
-        let ttl = try parseDuration(self.ttl)
-        let spec = try stack.stack()
-        let client = try await engine.connect()
+        let ttl = try parseDuration(self.ttl, flag: "--ttl")
+        let spec = try stack.stack(environment: CommandEnvironment.read())
+        let backend = try await engine.backend()
         let logger = engine.logger
         let options = stack.sandboxOptions
         let output = try await interruptible {
-            await Reaper.collectBeforeRun(client: client, logger: logger)
+            await backend.collectBeforeRun(logger: logger)
             let project = SandboxProject.new(kind: .env, ttl: ttl)
             let progress: ProgressHandler = { printError("  \($0)") }
             printError("starting \(project.name)")
-            let sandbox = try await Sandbox.provision(spec, project: project, client: client, options: options, logger: logger, progress: progress)
+            let sandbox = try await backend.provision(spec, project: project, options: options, holdBack: [], logger: logger, progress: progress)
             let checks = await sandbox.assertIsolation()
             if let bad = checks.first(where: { $0.status == .failed }) {
                 _ = try? await sandbox.teardown()

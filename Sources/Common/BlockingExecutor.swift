@@ -6,11 +6,13 @@ import Foundation
 public enum BlockingExecutor {
     /// Runs `body` on a thread of its own.
     public static func run<T: Sendable>(_ label: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await run(label, cancel: CancellationFlag(), body)
+        try await run(label, onCancel: {}, body)
     }
 
-    static func run<T: Sendable>(
-        _ label: String, cancel: CancellationFlag,
+    /// Runs `body` on a thread of its own; `onCancel` runs (on any thread) when the calling task is
+    /// cancelled, so that the blocking work can be told to stop (CurlHTTP wakes its poll loop with it).
+    public static func run<T: Sendable>(
+        _ label: String, onCancel: @escaping @Sendable () -> Void,
         _ body: @escaping @Sendable () throws -> T
     ) async throws -> T {
         try await withTaskCancellationHandler {
@@ -23,7 +25,7 @@ public enum BlockingExecutor {
                 thread.start()
             }
         } onCancel: {
-            cancel.cancel()
+            onCancel()
         }
     }
 }

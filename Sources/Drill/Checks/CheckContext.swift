@@ -1,0 +1,108 @@
+public import AuditChain
+public import Common
+import Foundation
+public import Repository
+public import Sandbox
+import Synchronization
+
+/// What every check after the restore sees: the restored databases and where they are, the set, the
+/// drill's options, and what earlier checks found (the tables row_counts saw; the audit chain, read once).
+public final class CheckContext: Sendable {
+    public let databases: [String]
+    let target: PostgresTarget
+    public let sandbox: Sandbox
+    public let manifest: Manifest
+    /// The separately stored roots snapshot, decrypted (nil when the set has none).
+    public let snapshot: [UInt8]?
+    public let options: DrillOptions
+    let ledger: DrillLedger
+    private let found = Mutex<[String: Set<String>]>([:])
+    private let chain = Mutex<Task<ChainRead, any Error>?>(nil)
+
+    init(restored: Restored, manifest: Manifest, snapshot: [UInt8]?, options: DrillOptions, ledger: DrillLedger) {
+        databases = restored.databases
+        target = restored.target
+        sandbox = restored.sandbox
+        self.manifest = manifest
+        self.snapshot = snapshot
+        self.options = options
+        self.ledger = ledger
+    }
+
+    /// The restored server, in database `db`.
+    public func target(_ db: String) -> PostgresTarget { target.database(db) }
+
+    /// The databases the set holds (those with an object).
+    public var inSet: Set<String> { Set(manifest.objects.compactMap { $0.database }) }
+
+    /// Each database's tables (`schema.table`), as row_counts found them.
+    public var tables: [String: Set<String>] { found.withLock { $0 } }
+
+    func recordTables(_ tables: [String: Set<String>]) { found.withLock { $0 = tables } }
+
+    /// Where `table` was restored: its platform database first, else any restored database that has it.
+    public func locate(_ table: String, platformDatabase: String) -> Located {
+        Located(table: table, platformDB: platformDatabase, tables: tables, inSet: inSet, restored: databases)
+    }
+
+    /// The audit chain in `db`, read once (rows, roots and keys in one pass) for every check that needs it.
+    public func auditChain(in db: String) async throws -> ChainRead {
+        let task = chain.withLock { t -> Task<ChainRead, any Error> in
+            if let t { return t }
+            let target = self.target(db)
+            let new = Task<ChainRead, any Error> {
+                let t0 = ContinuousClock.now
+                let (report, roots) = try await ChainCheck.read(target)
+                return ChainRead(database: db, report: report, roots: roots, seconds: (ContinuousClock.now - t0).inSeconds)
+            }
+            t = new
+            return new
+        }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+}
+
+/// The audit chain as one read found it.
+public struct ChainRead: Sendable {
+    public var database: String
+    public var report: ChainReport
+    public var roots: [TransparencyRoot]
+    public var seconds: Double
+}
+
+/// Where a platform table was restored.
+public struct Located: Sendable {
+    public var table: String
+    public var platformDB: String
+    /// The database holding the table, if any.
+    public var db: String?
+    /// Whether the set holds the platform's database (then a missing table is a failure, not a skip).
+    public var expected: Bool
+    public var platformRestored: Bool
+
+    init(table: String, platformDB: String, tables: [String: Set<String>], inSet: Set<String>, restored: [String]) {
+        self.table = table
+        self.platformDB = platformDB
+        db = tables[platformDB]?.contains("public.\(table)") == true ? platformDB
+            : tables.keys.sorted().first { tables[$0]!.contains("public.\(table)") }
+        expected = inSet.contains(platformDB)
+        platformRestored = restored.contains(platformDB)
+    }
+
+    /// The check `name` when the table is nowhere: failed if the set holds its database, else skipped.
+    public func missing(_ name: String) -> CheckResult {
+        guard expected else {
+            return .skipped(name, "no restored database has a table \(table) (platform check)", kind: .platform)
+        }
+        return .failed(name, platformRestored ? "\(platformDB) was restored but has no table \(table)" : "\(platformDB) is in the set but was not restored (see above)",
+                       kind: .platform,
+                       fix: platformRestored ? "confirm the backup dumps \(platformDB) whole (DATABASES, pg_dump --table filters)" : "fix the restore of \(platformDB) first")
+    }
+}
+
+extension CheckResult {
+    /// A result timed from `start`.
+    static func timed(_ name: String, _ kind: Kind, _ status: Status, _ evidence: String, fix: String? = nil, since start: ContinuousClock.Instant) -> CheckResult {
+        CheckResult(name: name, kind: kind, status: status, evidence: evidence, fix: fix, seconds: (ContinuousClock.now - start).inSeconds)
+    }
+}

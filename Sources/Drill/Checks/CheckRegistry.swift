@@ -1,0 +1,64 @@
+public import Common
+
+/// Every check of the drill, in the order the report lists them. `--help`, the report schema doc
+/// (docs/report-schema.md, tested against this list) and JUnit's class names come from here.
+public enum CheckRegistry {
+    /// Checks the pipeline's stages record as they go (the set, its transfer, the restore).
+    public static let stageChecks: [CheckDescriptor] = [
+        CheckDescriptor("backup.complete", kind: .core, "the backup recorded no failed database in the set's manifest"),
+        CheckDescriptor("checksum.<object>", kind: .core, "the object's size and SHA-256 match the manifest, before anything is decrypted"),
+        CheckDescriptor("decrypt.<object>", kind: .core, "the object decrypts with the configured identity (age authenticates every chunk)"),
+        CheckDescriptor("list.<db>", kind: .core, "pg_restore --list reads the dump's table of contents"),
+        CheckDescriptor("restore.<db>", kind: .core, "the database is created as the dump describes it and pg_restore --exit-on-error completes"),
+        CheckDescriptor("restore", kind: .core, "at least one database dump of the set could be decrypted"),
+        CheckDescriptor("services.start", kind: .core, needs: [.services], "the stack's app services start after the restore, in a sandbox whose isolation held"),
+        CheckDescriptor("interrupted", kind: .core, "the drill was not cancelled (SIGINT/SIGTERM); after teardown the verdict is ABORTED"),
+        CheckDescriptor("<stage>", kind: .core, "a stage that failed outright (pick, provision, …), with the error and its fix"),
+    ]
+
+    /// The sandbox's isolation assertions.
+    public static let isolation = IsolationCheck()
+
+    /// The checks run once the databases are restored, in report order: row_counts first (it finds the
+    /// tables the others need), then the rest at once.
+    public static let afterRestore: [any DrillCheck] = [
+        RowCountsCheck(), SmokeCheck(), VerifyChainCheck(), RootsSnapshotCheck(), RootsCustomerCheck(),
+        ReconcileCheck(), HealthCheck(), UserSQLCheck(),
+    ]
+
+    /// Every check, as `--help` and the schema doc list them.
+    public static var all: [CheckDescriptor] { stageChecks + isolation.descriptors + afterRestore.map(\.descriptor) }
+
+    /// The registered check a reported name belongs to (`row_counts.acp_audit` → `row_counts.<db>`); the
+    /// `<stage>` catch-all matches only what nothing else does.
+    public static func descriptor(for checkName: String) -> CheckDescriptor? {
+        all.first { $0.name != "<stage>" && $0.matches(checkName) } ?? all.first { $0.name == "<stage>" }
+    }
+
+    /// Runs `afterRestore` and commits the results in registry order (so that the report and its first
+    /// failure do not depend on which check finished first). A check whose table is nowhere is not run:
+    /// it is reported skipped, or failed when the set holds the platform database that should have it.
+    static func run(_ context: CheckContext) async throws {
+        guard let first = afterRestore.first else { return }
+        for r in try await first.run(context) { context.ledger.commit(r) }
+        let rest = Array(afterRestore.dropFirst())
+        let results = try await withThrowingTaskGroup(of: (Int, [CheckResult]).self) { group in
+            for (i, check) in rest.enumerated() {
+                group.addTask { (i, try await Self.runMeetingNeeds(check, context)) }
+            }
+            var byIndex: [Int: [CheckResult]] = [:]
+            for try await (i, r) in group { byIndex[i] = r }
+            return byIndex
+        }
+        for i in rest.indices { for r in results[i] ?? [] { context.ledger.commit(r) } }
+    }
+
+    static func runMeetingNeeds(_ check: any DrillCheck, _ context: CheckContext) async throws -> [CheckResult] {
+        for need in check.descriptor.needs {
+            guard case .table(let table, let platformDatabase) = need else { continue }
+            let located = context.locate(table, platformDatabase: platformDatabase)
+            if located.db == nil { return [located.missing(check.descriptor.name)] }
+        }
+        return try await check.run(context)
+    }
+}

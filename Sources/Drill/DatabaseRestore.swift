@@ -1,0 +1,102 @@
+import Common
+import Foundation
+import Repository
+import Sandbox
+import Synchronization
+
+/// What the restore left for the checks: the databases that restored, and where they are.
+struct Restored: Sendable {
+    var databases: [String]
+    var target: PostgresTarget
+    var sandbox: Sandbox
+}
+
+/// The restore stage: the plaintext dumps are copied into the sandbox's Postgres (then removed from the
+/// host), and every database is listed, created and restored there (`RestoreScript`) under one job budget
+/// (`RestorePlan`). Records `list.<db>` and `restore.<db>` checks and a `restore.<db>` stage each.
+struct DatabaseRestore: Sendable {
+    let sandbox: Sandbox
+    let jobs: Int
+    let budgetPerDatabase: Double
+    let ledger: DrillLedger
+
+    static let folder = "/tmp/acp-drill-restore"
+
+    func run(_ dumps: [String: String], manifest: Manifest) async throws -> Restored {
+        guard let pg = sandbox.service(role: .postgres) else {
+            throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
+        }
+        var direct = PostgresTarget(service: pg, backend: sandbox.backend, user: pg.postgresUser ?? "postgres",
+                                    password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
+        direct.directAddress = await direct.reachableAddress(pg.address)
+        let target = direct
+        if let address = target.directAddress { ledger.line("bulk reads (verify-chain, reconcile) go straight to \(address):5432 from the host") }
+        if let v = try? await target.query("SHOW server_version").first?.first { ledger.setServerVersion(v) }
+        let sizes = Dictionary(manifest.objects.compactMap { o in o.database.map { ($0, o.size) } }, uniquingKeysWith: max)
+        let plainSizes = dumps.mapValues { FileDigest.size(path: $0) ?? 0 }
+        let total = plainSizes.values.reduce(0, +)
+        ledger.line("uploading \(dumps.count) dump(s), \(total) bytes, into \(pg.containerName)")
+        let t0 = ContinuousClock.now
+        try await sandbox.backend.copy(dumps.keys.sorted().map { (name: "\($0).dump", hostPath: dumps[$0]!) }, into: pg, directory: Self.folder)
+        // The host's plaintext goes as soon as the sandbox holds it.
+        for path in dumps.values { try? FileManager.default.removeItem(atPath: path) }
+        let upload = (ContinuousClock.now - t0).inSeconds
+        ledger.line("uploaded in \(String(format: "%.1f", upload)) s (\(Rate.text(total, upload)))")
+
+        let restored = Mutex<[String]>([])
+        try await RestorePlan(sizes: plainSizes, jobs: jobs).run { item in
+            if try await self.restoreOne(item.database, jobs: item.jobs, target: target,
+                                         dumpBytes: sizes[item.database] ?? 0, plainBytes: plainSizes[item.database]) {
+                restored.withLock { $0.append(item.database) }
+            }
+        }
+        _ = try? await sandbox.run(["rm", "-rf", Self.folder], in: pg)
+        return Restored(databases: restored.withLock { $0 }.sorted(), target: target, sandbox: sandbox)
+    }
+
+    /// Lists, creates and restores one database; returns whether it was restored.
+    func restoreOne(_ db: String, jobs: Int, target: PostgresTarget, dumpBytes: Int64, plainBytes: Int64?) async throws -> Bool {
+        let file = "\(Self.folder)/\(db).dump"
+        var database = DrillReport.Database(name: db, dumpBytes: dumpBytes, plaintextBytes: plainBytes, jobs: jobs, restoreSeconds: nil, restored: false, rowCounts: [:])
+        defer { ledger.add(database) }
+        // One transaction per database when it has one job (with wal_level=minimal, COPY into a table
+        // created in the same transaction writes no WAL).
+        let how = jobs > 1 ? "-j \(jobs)" : "--single-transaction"
+        ledger.line("restoring \(db) (pg_restore \(how))")
+        let restoreArgs = ["--exit-on-error", "--no-owner", "--no-privileges", "--no-tablespaces"]
+            + (jobs > 1 ? ["-j", String(jobs)] : ["--single-transaction"]) + ["-d", db, file]
+        let offset = ledger.elapsed
+        let t0 = ContinuousClock.now
+        let r = try await sandbox.run(["sh", "-c", RestoreScript.text, "sh", file, db] + restoreArgs, in: target.service, env: target.env)
+        let seconds = (ContinuousClock.now - t0).inSeconds
+        let errorText = r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        // 1. The table of contents must be readable.
+        guard r.exitCode != RestoreScript.listFailed else {
+            ledger.check("list.\(db)", .core, .failed, "pg_restore --list: \(errorText)",
+                         fix: "the decrypted object is not a pg_dump custom-format archive (pg_dump --format=custom), or was written by a newer pg_dump than the sandbox's")
+            return false
+        }
+        let lines = r.stdoutText.split(separator: "\n")
+        let entries = lines.filter { !$0.hasPrefix(";") }.count
+        let header = { (key: String) in
+            lines.first { $0.hasPrefix(";") && $0.contains("\(key):") }.map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        }
+        ledger.check("list.\(db)", .core, .passed, "pg_restore --list reads \(entries) entries (dumped from \(header("Dumped from database version").map { "PostgreSQL \($0)" } ?? "?"), encoding \(header("Encoding") ?? "?"), locale \(header("Locale") ?? "?"))")
+        // 2. Created fresh, then restored.
+        guard r.exitCode != RestoreScript.createFailed else {
+            ledger.check("restore.\(db)", .core, .failed, "CREATE DATABASE: \(errorText)")
+            return false
+        }
+        database.restoreSeconds = seconds
+        ledger.record("restore.\(db)", offset: offset, seconds: seconds, budget: budgetPerDatabase, status: r.exitCode == 0 ? .done : .failed, detail: "pg_restore \(how)")
+        guard r.exitCode == 0 else {
+            let (statement, fix) = PgRestoreFailure.parse(r.stderrText)
+            ledger.check("restore.\(db)", .core, .failed, statement, fix: fix, seconds: seconds)
+            return false
+        }
+        database.restored = true
+        let bytes = plainBytes ?? dumpBytes
+        ledger.check("restore.\(db)", .core, .passed, "pg_restore --exit-on-error \(how): \(entries) entries in \(String(format: "%.1f", seconds)) s (\(Rate.text(bytes, seconds)))", seconds: seconds)
+        return true
+    }
+}

@@ -1,0 +1,50 @@
+public import AuditChain
+public import Foundation
+public import Repository
+public import Sandbox
+
+/// What a drill is asked to do. DrillCommands builds it from flags and the runbook's environment, read
+/// once (`DrillConfiguration`); nothing in this module reads the process environment.
+public struct DrillOptions: Sendable {
+    /// Where the sets are (`SetLayout.open`).
+    public var source: any ObjectStore
+    public var selection: SetSelection = .newest
+    /// Opens the set; must match the manifest's encryption kind.
+    public var decryption: Decryption
+    public var budgets = DrillBudgets()
+    public var keep = false
+    /// How long a kept sandbox lives before `gc` may remove it.
+    public var keepTTL: Double = 86400
+    /// The job budget shared by every concurrent `pg_restore -j` (default: the machine's cores).
+    public var jobs: Int = DrillOptions.defaultJobs
+    /// The machine's cores, at least 2.
+    public static let defaultJobs = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    public var customerRoots: [TransparencyRoot]?
+    public var customerRootsSource: String?
+    public var userChecks: [UserCheck] = []
+    public var spec: StackSpec
+    public var sandboxOptions = SandboxOptions()
+    /// `RESTORE_DB_PASSWORD`: the sandbox Postgres password (generated per drill when nil). Never printed.
+    public var restorePassword: String?
+    public var operatorName: String
+    public var hostName: String = ProcessInfo.processInfo.hostName
+    /// Where the private scratch folder (ciphertext downloads, plaintext dumps) is created.
+    public var scratchParent: String = NSTemporaryDirectory()
+
+    public init(source: any ObjectStore, decryption: Decryption, spec: StackSpec, operatorName: String) {
+        self.source = source
+        self.decryption = decryption
+        self.spec = spec
+        self.operatorName = operatorName
+    }
+}
+
+/// Progress of a drill, for a terminal or a log (nothing below DrillCommands prints).
+public enum DrillEvent: Sendable {
+    case stageStarted(String)
+    case stageFinished(DrillReport.Stage)
+    /// Bytes of one item (an object being hashed, downloaded or decrypted).
+    case bytes(stage: String, item: String, done: Int64, total: Int64?)
+    case line(String)
+    case check(DrillReport.Check)
+}

@@ -1,0 +1,152 @@
+public import Common
+public import Foundation
+public import Logging
+import Synchronization
+
+/// What stands behind a sandbox: the one seam between the layers that use sandboxes (Drill, Backup,
+/// Fixture, the commands) and the engine that runs them (docs/DESIGN.md §3). The Docker engine
+/// (`DockerSandboxBackend`, which also serves Podman's Docker-compatible API) is the first implementation;
+/// a Swarm backend and, on paper, a Kubernetes one map onto the same calls.
+///
+/// Every implementation keeps the sandbox contract: each resource it creates carries the project's labels,
+/// lists and teardown find resources by label alone, nothing without our label is ever removed, and the
+/// isolation assertions mean the same on every backend.
+public protocol SandboxBackend: Sendable {
+    /// Which engine answers, for reports (`version` and `api` may be nil when it does not say).
+    func describeEngine() async -> EngineDescription
+
+    /// Whether a process on this host may connect to a service's sandbox address (the engine runs on this
+    /// machine): bulk reads then skip the exec relay. False for a remote engine.
+    var hostReachesServiceAddresses: Bool { get }
+
+    /// Creates the project's network and services from `spec` (each ready before its dependents start);
+    /// on any failure, cancellation included, everything created is torn down before the error is rethrown.
+    /// `holdBack` names services not started yet (`start(_:in:from:progress:)` starts them later).
+    func provision(_ spec: StackSpec, project: SandboxProject, options: SandboxOptions, holdBack: Set<String>,
+                   logger: Logger, progress: ProgressHandler?) async throws -> Sandbox
+
+    /// Finds a live project's services again (for `exec`, `run-in`, `verify-chain` on a kept project).
+    func attach(project: String, networkName: String?, logger: Logger) async throws -> Sandbox
+
+    /// Starts services held back at provisioning (their dependencies already run).
+    func start(_ names: Set<String>, in sandbox: Sandbox, from spec: StackSpec, progress: ProgressHandler?) async throws
+
+    /// Runs `command` in `service` and collects its output; `stdin` is streamed to it when given. A command
+    /// that stops reading early closes its stdin; that is not an error.
+    func run(_ command: [String], in service: Sandbox.Service, env: [String], stdin: (any ExecInput)?) async throws -> CommandResult
+
+    /// Runs `command` in `service`, streaming `stdin` to it when given and handing its output to `output` as
+    /// it arrives; returns its exit code.
+    func stream(_ command: [String], in service: Sandbox.Service, env: [String], stdin: (any ExecInput)?,
+                output: @escaping @Sendable (OutputChannel, UnsafeRawBufferPointer) throws -> Void) async throws -> Int
+
+    /// Copies host files into `service` as `directory/<name>` (the folder is created, mode 0755; files 0644).
+    func copy(_ files: [(name: String, hostPath: String)], into service: Sandbox.Service, directory: String) async throws
+
+    /// The service's container state right now.
+    func state(of service: Sandbox.Service) async throws -> ServiceState
+
+    /// Runs a one-off job container on the sandbox network, hardened and labelled like the services,
+    /// removed afterwards; returns its exit code.
+    func runJob(image: String, command: [String], environment: [String], user: String?, in sandbox: Sandbox,
+                output: @escaping @Sendable (OutputChannel, UnsafeRawBufferPointer) throws -> Void) async throws -> Int
+
+    /// The six isolation assertions (docs/DESIGN.md §3), probed from inside the sandbox; kind `isolation`.
+    func assertIsolation(_ sandbox: Sandbox) async -> [CheckResult]
+
+    /// Removes everything labelled with `project`, from the engine's state alone; idempotent.
+    func teardown(project: String, logger: Logger) async throws -> TeardownReport
+
+    /// Every project of ours on this engine, found by label.
+    func projects() async throws -> [ProjectSummary]
+
+    /// Removes expired projects (every project of ours with `all`); returns what was (or would be) removed.
+    func gc(all: Bool, dryRun: Bool, now: Date, logger: Logger) async throws -> [ProjectSummary]
+}
+
+extension SandboxBackend {
+    /// `gc` before a run: a failure to remove a leftover is logged, never a reason to fail the run.
+    public func collectBeforeRun(logger: Logger) async {
+        do { _ = try await gc(all: false, dryRun: false, now: Date(), logger: logger) } catch {
+            logger.warning("gc of expired projects failed; continuing", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// `provision`, run `body`, and tear down whatever happens (success, error, cancellation), unless
+    /// `keep` is set. The library form of a sandbox's lifetime.
+    public func withSandbox<T: Sendable>(
+        _ spec: StackSpec, project: SandboxProject, options: SandboxOptions = SandboxOptions(), keep: Bool = false,
+        logger: Logger, progress: ProgressHandler? = nil, _ body: (Sandbox) async throws -> T
+    ) async throws -> T {
+        let sandbox = try await provision(spec, project: project, options: options, holdBack: [], logger: logger, progress: progress)
+        do {
+            let result = try await body(sandbox)
+            if !keep { try await sandbox.teardown() }
+            return result
+        } catch {
+            if !keep { _ = try? await sandbox.teardown() }
+            throw error
+        }
+    }
+}
+
+/// Which engine stands behind a backend.
+public struct EngineDescription: Sendable, Equatable {
+    /// e.g. `28.2.2 (linux/amd64)`.
+    public var version: String?
+    /// The API version spoken, e.g. `1.41`.
+    public var api: String?
+
+    public init(version: String?, api: String?) {
+        self.version = version
+        self.api = api
+    }
+}
+
+/// Bytes streamed into a command's stdin, pulled as the command reads.
+public protocol ExecInput: Sendable {
+    /// Fills `buffer` from the front; returns how many bytes were written, 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// Which of a command's outputs a chunk came from.
+public enum OutputChannel: Sendable { case stdout, stderr }
+
+/// A service's container, as the engine reports it.
+public struct ServiceState: Sendable, Equatable {
+    public var running: Bool
+    /// The engine's own word: `running`, `exited`, …
+    public var status: String
+    /// The healthcheck's status (`healthy`, `starting`, `unhealthy`), nil when the service has none.
+    public var health: String?
+
+    public init(running: Bool, status: String, health: String?) {
+        self.running = running
+        self.status = status
+        self.health = health
+    }
+}
+
+/// Reads a file descriptor (a pipe from a decryptor) as a command's stdin.
+public struct FileDescriptorInput: ExecInput {
+    public let fd: Int32
+    public init(fd: Int32) { self.fd = fd }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Foundation.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw SandboxError(code: .exec, message: "reading stdin: errno \(errno)") }
+        }
+    }
+}
+
+/// Bytes in memory as a command's stdin.
+public final class BytesInput: ExecInput {
+    private let staged: Mutex<StagedBytes>
+    public init(_ bytes: [UInt8]) { staged = Mutex(StagedBytes(bytes)) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        staged.withLock { $0.copy(into: buffer, at: 0) }
+    }
+}
