@@ -20,10 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Layers, arrows pointing down (docs/DESIGN.md §1):
-        //   acp-drill -> DrillCommands -> { Drill, Backup, Fixture }
+        //   acp-drill -> DrillCommands -> { ReportPages -> Drill, Backup, Fixture }
         //   Drill   -> Sandbox, Repository, AuditChain        Backup -> Sandbox, Repository
         //   Fixture -> Sandbox, AuditChain                    Sandbox -> DockerEngine (its first backend)
         //   Repository -> CurlHTTP (S3)                       DockerEngine -> CurlHTTP -> CCurl
@@ -44,10 +45,12 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "Repository", "Common", "Yams", logging],
                 exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "ReportPages", dependencies: ["Drill", "Common", .product(name: "Mustache", package: "swift-mustache")],
+                exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "DrillCommands",
             dependencies: [
-                "Common", "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", logging,
+                "Common", "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "ReportPages", "Backup", "Repository", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"],
@@ -67,6 +70,7 @@ let package = Package(
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Repository"], swiftSettings: strict),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "AuditChain", "Repository", "Sandbox", "Common"], swiftSettings: strict),
+        .testTarget(name: "ReportPagesTests", dependencies: ["ReportPages", "Drill", "Sandbox", "Common"], swiftSettings: strict),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "CurlHTTP", "Common", logging], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -36,8 +36,10 @@ ACP_BACKUP_AGE_RECIPIENT="$recipient" ACP_BACKUP_AGE_IDENTITY="$work/age.key" PG
 log "3/4 restore drill: the newest set, restored in an isolated sandbox, checked, torn down"
 set +e
 ACP_BACKUP_AGE_IDENTITY="$work/age.key" ACP_DRILL_OPERATOR="${ACP_DRILL_OPERATOR:-demo}" "$bin" run --repo "$work/repo" \
-  --reports "$out/reports/restore_drill" --log "$out/restore_drill.md" --junit "$out/junit.xml" --metrics "$out/acp_drill.prom"
+  --reports "$out/reports/restore_drill" --log "$out/restore_drill.md" --junit "$out/junit.xml" --metrics "$out/acp_drill.prom" \
+  --html "$out/drill.html"
 code=$?
+"$bin" report --history "$out/reports/restore_drill" --html "$out/history.html"
 set -e
 
 log "4/4 cleanup: the stand-in, the key and the backup are removed"
@@ -45,7 +47,8 @@ cleanup
 trap - EXIT
 left=$("$bin" ls --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 echo
-echo "evidence kept in demo-output/: reports/restore_drill/*.json, restore_drill.md, junit.xml, acp_drill.prom"
+echo "evidence kept in demo-output/: reports/restore_drill/*.json, restore_drill.md, junit.xml, acp_drill.prom,"
+echo "  drill.html (this drill as a page) and history.html (every drill in demo-output/reports)"
 echo "sandbox projects left on the engine: $left"
 echo "demo finished in $(( $(date +%s) - start )) s (setup excluded), drill exit code $code"
 exit $code

@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh                  all of it
 #   scripts/setup.sh --packages-only  only the packages (no daemon, no images)
+#   ... --browser                     also headless Chromium and its DevTools client (the page tests, screenshots)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -17,7 +18,15 @@ PACKAGES=(
 )
 
 packages_only=no
-[ "${1:-}" = --packages-only ] && packages_only=yes
+browser=no
+for arg in "$@"; do
+  case "$arg" in
+    --packages-only) packages_only=yes ;;
+    --browser) browser=yes ;;
+    *) die "unknown option $arg (see the header of scripts/setup.sh)" ;;
+  esac
+done
+[ "$browser" = yes ] && PACKAGES+=(chromium fonts-dejavu-core)
 
 need_root
 missing=()
@@ -35,6 +44,10 @@ fi
 if ! python3 -c 'import moto.server' >/dev/null 2>&1; then
   log "installing moto (S3-compatible test server) from PyPI"
   python3 -m pip install -q 'moto[server]'
+fi
+if [ "$browser" = yes ] && ! python3 -c 'import websocket' >/dev/null 2>&1; then
+  log "installing websocket-client (drives headless Chromium over the DevTools protocol) from PyPI"
+  python3 -m pip install -q websocket-client
 fi
 if ! command -v aws >/dev/null 2>&1; then
   log "installing the aws CLI (S3 interoperability tests) from PyPI"

@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
 . "$here/lib.sh"
 cd "$root"
 
-"$here/setup.sh" --packages-only
+"$here/setup.sh" --packages-only --browser
 started_docker=no
 [ "$("$here/start-docker.sh")" = started ] && started_docker=yes
 # A real S3-compatible server on loopback for the repository tests (moto, from PyPI).

@@ -28,8 +28,8 @@ public struct BackupVerify: Sendable {
         defer { try? FileManager.default.removeItem(atPath: readBack) }
         var paths: [String: String] = [:]
         for object in manifest.objects {
-            if let path = store.localPath(of: object.key) { paths[object.key] = path; continue }
             progress?("reading back \(object.key)")
+            if let path = store.localPath(of: object.key) { paths[object.key] = path; continue }
             let path = "\(readBack)/\(object.key.replacingOccurrences(of: "/", with: "_"))"
             try await BlockingExecutor.run("backup") { try store.download(object.key, to: path) }
             paths[object.key] = path

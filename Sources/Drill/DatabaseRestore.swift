@@ -81,6 +81,7 @@ struct DatabaseRestore: Sendable {
         let header = { (key: String) in
             lines.first { $0.hasPrefix(";") && $0.contains("\(key):") }.map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
         }
+        database.archiveDatabase = header("dbname")
         ledger.check("list.\(db)", .core, .passed, "pg_restore --list reads \(entries) entries (dumped from \(header("Dumped from database version").map { "PostgreSQL \($0)" } ?? "?"), encoding \(header("Encoding") ?? "?"), locale \(header("Locale") ?? "?"))")
         // 2. Created fresh, then restored.
         guard r.exitCode != RestoreScript.createFailed else {

@@ -13,6 +13,7 @@ final class DrillLedger: Sendable {
         var currentStage = "plan"
         var chainRows: Int64?
         var serverVersion: String?
+        var jobs: [DrillReport.JobRecord] = []
     }
 
     let state = Mutex(State())
@@ -72,4 +73,6 @@ final class DrillLedger: Sendable {
     func setChainRows(_ n: Int64) { state.withLock { $0.chainRows = n } }
 
     func setServerVersion(_ v: String) { state.withLock { $0.serverVersion = v } }
+
+    func addJob(_ job: DrillReport.JobRecord) { state.withLock { $0.jobs.append(job) } }
 }

@@ -22,6 +22,8 @@ public struct DrillOptions: Sendable {
     public var customerRoots: [TransparencyRoot]?
     public var customerRootsSource: String?
     public var userChecks: [UserCheck] = []
+    /// Job checks (`--checks FILE` entries with an `image`): a drill with jobs is an exercise.
+    public var jobChecks: [JobSpec] = []
     public var spec: StackSpec
     public var sandboxOptions = SandboxOptions()
     /// `RESTORE_DB_PASSWORD`: the sandbox Postgres password (generated per drill when nil). Never printed.

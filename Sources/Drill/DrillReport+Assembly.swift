@@ -23,7 +23,7 @@ extension DrillReport {
             set: set, budgets: options.budgets, stages: stages, checks: s.checks, databases: s.databases.sorted { $0.name < $1.name },
             versions: Versions(tool: ToolVersion.current, pgRestore: ProcessPipeline.version("pg_restore"), server: s.serverVersion,
                                engine: engine.version, engineAPI: engine.api, decryptor: ProcessPipeline.version(options.decryption.kind)),
-            sandbox: sandbox)
+            sandbox: sandbox, kind: options.jobChecks.isEmpty ? .drill : .exercise, jobs: options.jobChecks.isEmpty ? nil : s.jobs)
     }
 }
 

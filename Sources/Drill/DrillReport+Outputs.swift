@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The report's other forms: the drill-log row of the runbook, JUnit XML for CI, a Prometheus textfile
 /// for node_exporter. Files are written to a temporary name and renamed: a reader never sees half a file.
@@ -21,12 +21,13 @@ extension DrillReport {
             let t = Array(ts.timestamp)
             return t.count >= 8 ? "\(String(t[0 ..< 4]))-\(String(t[4 ..< 6]))-\(String(t[6 ..< 8]))" : ts.timestamp
         } ?? "—"
-        let result: String
+        var result: String
         switch verdict {
         case .passed: result = budgetExceeded ? "PASS (over budget)" : "PASS"
         case .failed: result = "FAIL"
         case .aborted: result = "ABORTED"
         }
+        if kind == .exercise { result += " (exercise)" }
         let cells = [date, self.operator, backup, Self.humanDuration(durationSeconds), rowCountsSummary, result]
         return "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
     }
@@ -48,6 +49,7 @@ extension DrillReport {
     public static func humanDuration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         if s < 60 { return "\(s)s" }
+        if s >= 2 * 86400 { return "\(s / 86400)d" }
         if s % 60 == 0 || s >= 3600 { return s >= 3600 ? "\(s / 3600)h \(s / 60 % 60)m" : "\(s / 60)m" }
         return "\(s / 60)m \(s % 60)s"
     }
@@ -119,13 +121,9 @@ extension DrillReport {
 
     /// Prometheus text exposition (for node_exporter's textfile collector).
     public var prometheus: String {
-        func label(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") }
-        var lines: [String] = []
-        func metric(_ name: String, _ help: String, _ samples: [(String, Double)], type: String = "gauge") {
-            lines.append("# HELP \(name) \(help)")
-            lines.append("# TYPE \(name) \(type)")
-            for (labels, value) in samples { lines.append("\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value))") }
-        }
+        let label = PrometheusText.label
+        var text = PrometheusText()
+        func metric(_ name: String, _ help: String, _ samples: [(String, Double)]) { text.metric(name, help, samples) }
         let finished = ISO8601DateFormatter().date(from: finishedAt)?.timeIntervalSince1970 ?? 0
         metric("acp_drill_last_run_timestamp_seconds", "When the last restore drill finished.", [("", finished)])
         metric("acp_drill_success", "1 if the last restore drill passed (budget breaches included), else 0.", [("", verdict == .passed ? 1 : 0)])
@@ -142,7 +140,9 @@ extension DrillReport {
         if let ts = set?.timestamp, let date = SetSelection.date(of: ts) {
             metric("acp_drill_backup_timestamp_seconds", "When the restored backup set was taken.", [("", date.timeIntervalSince1970)])
         }
-        return lines.joined(separator: "\n") + "\n"
+        // This run is the newest of its kind: the deploy gate's answer for it (acp-drill gate reads the history).
+        metric(DeployGate.metricName, DeployGate.metricHelp, [("kind=\"\((kind ?? .drill).rawValue)\"", verdict == .passed ? 1 : 0)])
+        return text.text
     }
 
     static func atomicWrite(_ data: Data, to path: String) throws {
@@ -158,5 +158,7 @@ extension DrillReport {
     }
 
     public func writeJUnit(to path: String) throws { try Self.atomicWrite(Data(junit.utf8), to: path) }
+    /// Writes any output file the way reports are written: whole or not at all.
+    public static func writeFile(_ data: Data, to path: String) throws { try atomicWrite(data, to: path) }
     public func writePrometheus(to path: String) throws { try Self.atomicWrite(Data(prometheus.utf8), to: path) }
 }

@@ -63,6 +63,9 @@ public struct DrillReport: Codable, Sendable {
         public var restored: Bool
         /// Exact `count(*)` of every table, `schema.table` → rows.
         public var rowCounts: [String: Int64]
+        /// The database the dump itself says it was taken from (its archive header's `dbname:`), when its
+        /// table of contents could be read.
+        public var archiveDatabase: String?
     }
 
     public struct Versions: Codable, Sendable {
@@ -107,6 +110,24 @@ public struct DrillReport: Codable, Sendable {
     public var databases: [Database]
     public var versions: Versions
     public var sandbox: SandboxInfo?
+    /// `drill`, or `exercise` when the run had job checks (the quarterly DR exercise); absent in reports
+    /// written before it was recorded, which were drills.
+    public var kind: RunKind?
+    /// Every job of an exercise, with the image it ran.
+    public var jobs: [JobRecord]?
+
+    public enum RunKind: String, Codable, Sendable { case drill, exercise }
+
+    /// One job of an exercise.
+    public struct JobRecord: Codable, Sendable, Equatable {
+        public var name: String
+        public var image: String
+        /// The engine's ID of the image that ran (`sha256:…`), when it ran.
+        public var imageID: String?
+        public var exitCode: Int?
+        public var seconds: Double
+        public var status: CheckResult.Status
+    }
 
     /// The drill's last line: `Restore drill PASSED — N rows verified` or `Restore drill FAILED — <first failure>`.
     public var lastLine: String {

@@ -38,53 +38,46 @@ public struct UserCheck: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    /// Parses a drill config; every problem names the check and the key.
+    /// The SQL checks of a drill config (`ChecksFile.parse` reads its jobs too).
     public static func parse(yaml text: String, file: String = "checks") throws(DrillError) -> [UserCheck] {
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw DrillError(.configuration, "\(file): not valid YAML: \(error)") }
-        guard let map = root as? [String: Any], let list = map["checks"] as? [Any] else {
-            throw DrillError(.configuration, "\(file): expected a top-level `checks:` list")
+        try ChecksFile.parse(yaml: text, file: file).sql
+    }
+
+    static let keys: Set<String> = ["name", "database", "query", "expect", "expect_min", "expect_max", "timeout"]
+
+    /// One `checks:` entry with a `query`; every problem names the check and the key.
+    static func parse(_ c: [String: Any], name: String, at: String) throws(DrillError) -> UserCheck {
+        if let unknown = c.keys.sorted().first(where: { !keys.contains($0) }) {
+            throw DrillError(.configuration, "\(at): unknown key `\(unknown)` (known: \(keys.sorted().joined(separator: ", ")))")
         }
-        var out: [UserCheck] = []
-        for (i, item) in list.enumerated() {
-            let at = "\(file): checks[\(i)]"
-            guard let c = item as? [String: Any] else { throw DrillError(.configuration, "\(at): expected a mapping") }
-            let known: Set<String> = ["name", "database", "query", "expect", "expect_min", "expect_max", "timeout"]
-            if let unknown = c.keys.sorted().first(where: { !known.contains($0) }) {
-                throw DrillError(.configuration, "\(at): unknown key `\(unknown)` (known: \(known.sorted().joined(separator: ", ")))")
-            }
-            guard let name = c["name"].map({ "\($0)" }), !name.isEmpty else { throw DrillError(.configuration, "\(at): `name` is required") }
-            guard let database = c["database"] as? String, !database.isEmpty else { throw DrillError(.configuration, "\(at) (\(name)): `database` is required") }
-            guard let query = c["query"] as? String, !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw DrillError(.configuration, "\(at) (\(name)): `query` is required")
-            }
-            func number(_ key: String) throws(DrillError) -> Double? {
-                guard let v = c[key] else { return nil }
-                if let d = v as? Double { return d }
-                if let n = v as? Int { return Double(n) }
-                if let s = v as? String, let d = Double(s) { return d }
-                throw DrillError(.configuration, "\(at) (\(name)): `\(key)` must be a number")
-            }
-            let expectation: Expectation
-            if let e = c["expect"] {
-                guard c["expect_min"] == nil, c["expect_max"] == nil else {
-                    throw DrillError(.configuration, "\(at) (\(name)): give `expect` or `expect_min`/`expect_max`, not both")
-                }
-                expectation = .equals("\(e)".trimmingCharacters(in: .whitespacesAndNewlines))
-            } else {
-                let lo = try number("expect_min"), hi = try number("expect_max")
-                guard lo != nil || hi != nil else { throw DrillError(.configuration, "\(at) (\(name)): one of `expect`, `expect_min`, `expect_max` is required") }
-                expectation = .range(min: lo, max: hi)
-            }
-            var timeout = 60.0
-            if let t = c["timeout"] {
-                guard let s = DurationText.positiveSeconds("\(t)") else { throw DrillError(.configuration, "\(at) (\(name)): `timeout` must be a duration like 30s") }
-                timeout = s
-            }
-            if out.contains(where: { $0.name == name }) { throw DrillError(.configuration, "\(at): a check named \"\(name)\" already exists") }
-            out.append(UserCheck(name: name, database: database, query: query, expectation: expectation, timeoutSeconds: timeout))
+        guard let database = c["database"] as? String, !database.isEmpty else { throw DrillError(.configuration, "\(at) (\(name)): `database` is required") }
+        guard let query = c["query"] as? String, !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw DrillError(.configuration, "\(at) (\(name)): `query` is required")
         }
-        return out
+        func number(_ key: String) throws(DrillError) -> Double? {
+            guard let v = c[key] else { return nil }
+            if let d = v as? Double { return d }
+            if let n = v as? Int { return Double(n) }
+            if let s = v as? String, let d = Double(s) { return d }
+            throw DrillError(.configuration, "\(at) (\(name)): `\(key)` must be a number")
+        }
+        let expectation: Expectation
+        if let e = c["expect"] {
+            guard c["expect_min"] == nil, c["expect_max"] == nil else {
+                throw DrillError(.configuration, "\(at) (\(name)): give `expect` or `expect_min`/`expect_max`, not both")
+            }
+            expectation = .equals("\(e)".trimmingCharacters(in: .whitespacesAndNewlines))
+        } else {
+            let lo = try number("expect_min"), hi = try number("expect_max")
+            guard lo != nil || hi != nil else { throw DrillError(.configuration, "\(at) (\(name)): one of `expect`, `expect_min`, `expect_max` is required") }
+            expectation = .range(min: lo, max: hi)
+        }
+        var timeout = 60.0
+        if let t = c["timeout"] {
+            guard let s = DurationText.positiveSeconds("\(t)") else { throw DrillError(.configuration, "\(at) (\(name)): `timeout` must be a duration like 30s") }
+            timeout = s
+        }
+        return UserCheck(name: name, database: database, query: query, expectation: expectation, timeoutSeconds: timeout)
     }
 
     /// Whether `result` (rows joined by newlines, columns by `|`) meets the expectation; the evidence says why.

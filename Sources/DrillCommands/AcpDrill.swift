@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Foundation
 import Common
 
 /// The `acp-drill` command tree. The executable only calls `AcpDrill.main()`.
@@ -23,11 +24,30 @@ public struct AcpDrill: AsyncParsableCommand {
         version: version,
         subcommands: [
             SandboxUpCommand.self, SandboxExecCommand.self, SandboxRunInCommand.self, SandboxDownCommand.self,
-            SandboxLsCommand.self, SandboxGcCommand.self, RunCommand.self, BackupCommand.self, VerifyChainCommand.self, ChecksCommand.self, DemoCommand.self, EngineCommand.self, BenchCommand.self,
+            SandboxLsCommand.self, SandboxGcCommand.self, RunCommand.self, BackupCommand.self, VerifyChainCommand.self, ChecksCommand.self, GateCommand.self, ReportCommand.self, DemoCommand.self, EngineCommand.self, BenchCommand.self,
         ]
     )
 
     public init() {}
+
+    /// `main()` with the documented exit codes: a bad flag or a refused value is a usage error, exit 2
+    /// (ArgumentParser's own is 64); help, version and every command's own exit code pass through.
+    public static func mainWithUsageExitCodes(_ arguments: [String]? = nil) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                Foundation.exit(DrillExit.configuration.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every subcommand that talks to the engine takes.

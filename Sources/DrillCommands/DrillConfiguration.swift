@@ -42,11 +42,11 @@ enum DrillConfiguration {
         for b in flags.budget {
             do { budgets = try budgets.applying(b) } catch { problems.append(error.message) }
         }
-        var userChecks: [UserCheck] = []
+        var checksFile = ChecksFile(sql: [], jobs: [])
         if let checks = flags.checks {
             do {
                 guard let text = try? String(contentsOfFile: checks, encoding: .utf8) else { throw DrillError(.configuration, "--checks \(checks): cannot read the file") }
-                userChecks = try UserCheck.parse(yaml: text, file: checks)
+                checksFile = try ChecksFile.parse(yaml: text, file: checks)
             } catch { problems.append("\(error)") }
         }
         var customer: [TransparencyRoot]?
@@ -70,7 +70,8 @@ enum DrillConfiguration {
         if let jobs = flags.jobs { options.jobs = jobs }
         options.customerRoots = customer
         options.customerRootsSource = flags.customerRoots
-        options.userChecks = userChecks
+        options.userChecks = checksFile.sql
+        options.jobChecks = checksFile.jobs
         options.sandboxOptions = flags.stack.sandboxOptions
         options.restorePassword = value("RESTORE_DB_PASSWORD")
         return .success(options)

@@ -5,6 +5,7 @@ import Backup
 import Drill
 import Common
 import Foundation
+import ReportPages
 import Repository
 import Sandbox
 
@@ -48,6 +49,18 @@ struct RunCommand: AsyncParsableCommand {
             Exit codes: 0 passed, 1 failed (download, checksum, decrypt, restore, a check, no set),
             2 configuration or usage, 3 passed over a time budget, 130 interrupted (after teardown; verdict ABORTED).
 
+            The quarterly DR exercise is one command: a stack file with the app services (-f), and a checks
+            file whose entries are SQL checks (query) or jobs (image + command: a scenario, a smoke suite)
+            run after every other check as one-off containers on the sandbox network, with the stack's
+            connection settings (PGHOST, PGPASSWORD, DATABASE_URL, REDIS_URL, …) in their environment. A
+            job passes when it exits as expected (expect_exit, default 0) and its output matches
+            (expect_output, a regular expression); over its timeout it is timed_out and removed. A drill
+            with jobs is an exercise: the report and the drill log say so and list every job with the image
+            it ran, and acp-drill gate --kind exercise turns the newest one into a deploy gate.
+              export RESTORE_DB_PASSWORD=$(openssl rand -hex 16)
+              acp-drill run --repo /srv/backups -f examples/exercise/stack.yml \\
+                --checks examples/exercise/checks.yml
+
             Examples:
               acp-drill run --repo /srv/backups       the newest set in a folder
               acp-drill run --random-within 30d --junit drill.xml
@@ -66,12 +79,13 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Time budgets, e.g. restore=10m,total=15m (download, decrypt, restore per database, verify, total).", valueName: "list")) var budget: [String] = []
     @Option(help: ArgumentHelp("The job budget shared by the concurrent restores (default: the machine's cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Customer-archived transparency roots (JSON lines or array) the restored roots must match.", valueName: "file")) var customerRoots: String?
-    @Option(help: ArgumentHelp("Your SQL checks (YAML: checks: [{name, database, query, expect | expect_min/expect_max, timeout}]).", valueName: "file")) var checks: String?
+    @Option(help: ArgumentHelp("Your checks (YAML, checks: [...]): SQL {name, database, query, expect | expect_min/expect_max, timeout} or jobs {name, image, command, environment, timeout, expect_exit, expect_output}.", valueName: "file")) var checks: String?
     @Option(help: ArgumentHelp("Where the JSON reports go.", valueName: "dir")) var reports = "reports/restore_drill"
     @Option(help: ArgumentHelp("The drill log the row is appended to.", valueName: "file")) var log = "docs/runbooks/restore_drill.md"
     @Flag(help: "Do not append to the drill log.") var noLog = false
     @Option(help: ArgumentHelp("Also write JUnit XML here.", valueName: "file")) var junit: String?
     @Option(help: ArgumentHelp("Also write a Prometheus textfile here (node_exporter's textfile collector).", valueName: "file")) var metrics: String?
+    @Option(help: ArgumentHelp("Also write the drill as a self-contained HTML page here (acp-drill report --help).", valueName: "file")) var html: String?
     @Option(help: ArgumentHelp("Who runs the drill, for the log.", valueName: "name")) var operatorName: String?
     @Flag(help: "Print the report as JSON on stdout (the last line still follows).") var json = false
     @OptionGroup var stack: StackOptions
@@ -101,7 +115,7 @@ struct RunCommand: AsyncParsableCommand {
         let backend = try await engine.backend()
         let progress = DrillProgress(terminal: isatty(2) == 1)
         let drill = DrillRun(options: options, backend: backend, logger: logger) { progress.handle($0) }
-        let outputs = (reports: reports, log: noLog ? nil : log, junit: junit, metrics: metrics, json: json)
+        let outputs = Outputs(reports: reports, log: noLog ? nil : log, junit: junit, metrics: metrics, html: html, json: json)
         let report: DrillReport
         do {
             report = try await interruptible {
@@ -120,13 +134,20 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    static func writeOutputs(_ report: DrillReport, _ o: (reports: String, log: String?, junit: String?, metrics: String?, json: Bool)) {
+    struct Outputs {
+        var reports: String, log: String?, junit: String?, metrics: String?, html: String?, json: Bool
+    }
+
+    static func writeOutputs(_ report: DrillReport, _ o: Outputs) {
         if o.json, let text = try? jsonText(report) { print(text) }
         DrillProgress.summary(report)
         do { let path = try report.write(toDirectory: o.reports); print("report: \(path)") } catch { printError("error: writing the report: \(error)") }
         if let log = o.log { do { try report.appendRunbookRow(to: log); print("drill log: \(log)") } catch { printError("error: appending to \(log): \(error)") } }
         if let junit = o.junit { do { try report.writeJUnit(to: junit) } catch { printError("error: writing \(junit): \(error)") } }
         if let metrics = o.metrics { do { try report.writePrometheus(to: metrics) } catch { printError("error: writing \(metrics): \(error)") } }
+        if let html = o.html {
+            do { try DrillReport.writeFile(Data(try DrillPage.render(report).utf8), to: html); print("page: \(html)") } catch { printError("error: writing \(html): \(error)") }
+        }
         print(report.lastLine)
     }
 

@@ -63,7 +63,7 @@ public struct DockerSandboxBackend: SandboxBackend {
     }
 
     public func runJob(image: String, command: [String], environment: [String], user: String?, in sandbox: Sandbox,
-                       output: @escaping @Sendable (OutputChannel, UnsafeRawBufferPointer) throws -> Void) async throws -> Int {
+                       output: @escaping @Sendable (OutputChannel, UnsafeRawBufferPointer) throws -> Void) async throws -> JobOutcome {
         try await sandbox.runOneOff(image: image, command: command, environment: environment, user: user) { stream, bytes in
             try output(stream == .stderr ? .stderr : .stdout, bytes)
         }

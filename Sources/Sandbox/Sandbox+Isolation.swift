@@ -119,39 +119,10 @@ extension Sandbox {
         var hostProblems: [String] = []
         var volumeCount = 0
         for service in containers {
-            do {
-                let c = try await client.inspectContainer(service.containerID)
-                for m in c.mounts ?? [] {
-                    guard m.type == "volume", let name = m.name else {
-                        mountProblems.append("\(service.name): \(m.type ?? "?") mount at \(m.destination)")
-                        continue
-                    }
-                    volumeCount += 1
-                    let v = try await client.inspectVolume(name)
-                    if v.labels?[SandboxProject.Label.project] != project.name {
-                        mountProblems.append("\(service.name): volume \(name) at \(m.destination) is not labelled for this project")
-                    }
-                    let users = try await client.listContainers(filters: ["volume": [name]])
-                    let outside = users.filter { $0.labels?[SandboxProject.Label.project] != project.name }
-                    if !outside.isEmpty {
-                        mountProblems.append("\(service.name): volume \(name) is also used by \(outside.map(\.name).joined(separator: ", "))")
-                    }
-                }
-                let h = c.hostConfig
-                if h?.privileged == true { hostProblems.append("\(service.name) is privileged") }
-                if h?.publishAllPorts == true || !(h?.portBindings ?? [:]).isEmpty { hostProblems.append("\(service.name) publishes ports") }
-                let published = (c.networkSettings?.ports ?? [:]).values.contains { !($0 ?? []).isEmpty }
-                if published { hostProblems.append("\(service.name) has published ports") }
-                if h?.networkMode != project.networkName { hostProblems.append("\(service.name) uses network mode \(h?.networkMode ?? "?")") }
-                if (h?.pidMode ?? "") == "host" { hostProblems.append("\(service.name) uses the host PID namespace") }
-                if (h?.ipcMode ?? "") == "host" { hostProblems.append("\(service.name) uses the host IPC namespace") }
-                if !(h?.binds ?? []).isEmpty { hostProblems.append("\(service.name) bind-mounts host paths") }
-                if h?.dns != SandboxOptions.sandboxDNS { hostProblems.append("\(service.name) lets the embedded DNS forward names off the machine") }
-                let nets = (c.networkSettings?.networks ?? [:]).keys
-                if Set(nets) != [project.networkName] { hostProblems.append("\(service.name) is attached to \(nets.sorted().joined(separator: ", "))") }
-            } catch {
-                hostProblems.append("\(service.name): cannot inspect: \(error)")
-            }
+            let v = await vet(service.containerID, as: service.name)
+            mountProblems += v.mounts
+            hostProblems += v.host
+            volumeCount += v.volumes
         }
         results.append(mountProblems.isEmpty
             ? .passed("isolation.volumes", "\(volumeCount) anonymous volume(s), each labelled for this project and used by no other container")
@@ -182,5 +153,52 @@ extension Sandbox {
     }
 }
 
+
+extension Sandbox {
+    /// What assertions 4 and 5 find wrong with one container of the project: mounts that are not this
+    /// project's labelled volumes (or that a container outside it shares), and host settings that break
+    /// isolation. The services are vetted by `assertIsolation`; a one-off job before it starts.
+    func vet(_ id: String, as name: String) async -> (mounts: [String], host: [String], volumes: Int) {
+        var mountProblems: [String] = []
+        var hostProblems: [String] = []
+        var volumeCount = 0
+        do {
+            let c = try await client.inspectContainer(id)
+            for m in c.mounts ?? [] {
+                guard m.type == "volume", let volume = m.name else {
+                    mountProblems.append("\(name): \(m.type ?? "?") mount at \(m.destination)")
+                    continue
+                }
+                volumeCount += 1
+                let v = try await client.inspectVolume(volume)
+                if v.labels?[SandboxProject.Label.project] != project.name {
+                    mountProblems.append("\(name): volume \(volume) at \(m.destination) is not labelled for this project")
+                }
+                let users = try await client.listContainers(filters: ["volume": [volume]])
+                let outside = users.filter { $0.labels?[SandboxProject.Label.project] != project.name }
+                if !outside.isEmpty {
+                    mountProblems.append("\(name): volume \(volume) is also used by \(outside.map(\.name).joined(separator: ", "))")
+                }
+            }
+            let h = c.hostConfig
+            if h?.privileged == true { hostProblems.append("\(name) is privileged") }
+            if h?.publishAllPorts == true || !(h?.portBindings ?? [:]).isEmpty { hostProblems.append("\(name) publishes ports") }
+            let published = (c.networkSettings?.ports ?? [:]).values.contains { !($0 ?? []).isEmpty }
+            if published { hostProblems.append("\(name) has published ports") }
+            if h?.networkMode != project.networkName { hostProblems.append("\(name) uses network mode \(h?.networkMode ?? "?")") }
+            if (h?.pidMode ?? "") == "host" { hostProblems.append("\(name) uses the host PID namespace") }
+            if (h?.ipcMode ?? "") == "host" { hostProblems.append("\(name) uses the host IPC namespace") }
+            if !(h?.binds ?? []).isEmpty { hostProblems.append("\(name) bind-mounts host paths") }
+            if h?.dns != SandboxOptions.sandboxDNS { hostProblems.append("\(name) lets the embedded DNS forward names off the machine") }
+            // A created container that has not started yet reports no networks; its mode names the one it joins.
+            let nets = (c.networkSettings?.networks ?? [:]).keys
+            if !nets.isEmpty, Set(nets) != [project.networkName] { hostProblems.append("\(name) is attached to \(nets.sorted().joined(separator: ", "))") }
+            if nets.isEmpty, c.state.running { hostProblems.append("\(name) is running on no network") }
+        } catch {
+            hostProblems.append("\(name): cannot inspect: \(error)")
+        }
+        return (mountProblems, hostProblems, volumeCount)
+    }
+}
 
 func shellQuote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }

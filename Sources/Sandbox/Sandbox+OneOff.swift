@@ -1,15 +1,32 @@
 public import DockerEngine
 import Foundation
 
+/// What a one-off job did.
+public struct JobOutcome: Sendable, Equatable {
+    public var exitCode: Int
+    /// The image the job ran, by the engine's ID (`sha256:…`): the record names exactly what ran.
+    public var imageID: String?
+
+    public init(exitCode: Int, imageID: String?) {
+        self.exitCode = exitCode
+        self.imageID = imageID
+    }
+}
+
 extension Sandbox {
-    /// Runs a one-off job container on the sandbox network (an app's test suite, a migration): hardened like
-    /// the services, labelled with the project (so teardown and gc find it), output streamed to `onOutput`,
-    /// removed afterwards. Cancelling the task removes the container.
-    /// - Returns: the job's exit code.
+    /// Runs a one-off job container on the sandbox network (an app's test suite, a migration, a scenario):
+    /// hardened like the services, labelled with the project (so teardown and gc find it), vetted by the
+    /// isolation assertions' own container rules before it starts, output streamed to `onOutput`, removed
+    /// afterwards. The image must be on the engine (nothing is pulled). Cancelling the task removes the
+    /// container.
     public func runOneOff(
         image: String, command: [String], environment: [String] = [], user: String? = nil,
         onOutput: @escaping @Sendable (StdioStream, UnsafeRawBufferPointer) throws -> Void
-    ) async throws -> Int {
+    ) async throws -> JobOutcome {
+        let imageInfo: ImageInspect
+        do { imageInfo = try await client.inspectImage(image) } catch let e as DockerError where e.code == .notFound {
+            throw SandboxError(code: .imageMissing, message: "image \(image) is not on this engine (nothing is pulled: build it, e.g. scripts/build-images.sh, or pull it first)", underlying: e)
+        }
         let suffix = String(UUID().uuidString.lowercased().prefix(6))
         var labels = project.containerLabels(service: "run", role: .app)
         labels[SandboxProject.Label.composeOneoff] = "True"
@@ -23,12 +40,16 @@ extension Sandbox {
         host.memory = options.defaultMemory
         host.pidsLimit = options.pidsLimit
         host.`init` = true
-        let image = try? await client.inspectImage(image)
-        host.mounts = (image?.config?.volumes ?? [:]).keys.sorted().map { .anonymousVolume(at: $0, labels: project.labels) }
+        host.mounts = (imageInfo.config?.volumes ?? [:]).keys.sorted().map { .anonymousVolume(at: $0, labels: project.labels) }
         spec.hostConfig = host
-        let id = try await client.createContainer(name: "\(project.name)-run-\(suffix)", spec)
+        let name = "\(project.name)-run-\(suffix)"
+        let id = try await client.createContainer(name: name, spec)
         let client = self.client
         do {
+            let v = await vet(id, as: name)
+            guard v.mounts.isEmpty && v.host.isEmpty else {
+                throw SandboxError(code: .isolation, message: "job \(name) was not started: " + (v.mounts + v.host).joined(separator: "; "))
+            }
             let (registered, signal) = AsyncStream<Void>.makeStream()
             async let exit = client.waitContainer(id, condition: "next-exit", registered: { signal.yield(); signal.finish() })
             for await _ in registered { break }
@@ -36,10 +57,29 @@ extension Sandbox {
             try await client.logs(id, follow: true, onOutput: onOutput)
             let code = try await exit.statusCode
             try await Task.detached { try await client.removeContainer(id, force: true, volumes: true) }.value
-            return code
+            return JobOutcome(exitCode: code, imageID: imageInfo.id)
         } catch {
             _ = try? await Task.detached { try await client.removeContainer(id, force: true, volumes: true) }.value
             throw error
         }
+    }
+
+    /// The stack's connection settings, as a job or a CI step wants them in its environment: `PGHOST`,
+    /// `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE` and `DATABASE_URL` for the first Postgres service,
+    /// `REDIS_URL` for the first Redis service, each reaching the service by its name on the sandbox network.
+    /// The password travels in the environment only, never in a command line.
+    public var connectionEnvironment: [String] {
+        var env: [String] = []
+        if let pg = service(role: .postgres) {
+            let user = pg.postgresUser ?? "postgres", password = pg.postgresPassword ?? "", db = pg.postgresDatabase ?? "postgres"
+            env += ["PGHOST=\(pg.name)", "PGPORT=5432", "PGUSER=\(user)", "PGPASSWORD=\(password)", "PGDATABASE=\(db)",
+                    "DATABASE_URL=postgresql://\(Self.urlEncode(user)):\(Self.urlEncode(password))@\(pg.name):5432/\(Self.urlEncode(db))"]
+        }
+        if let redis = service(role: .redis) { env.append("REDIS_URL=redis://\(redis.name):6379/0") }
+        return env
+    }
+
+    static func urlEncode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
 }

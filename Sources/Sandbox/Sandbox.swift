@@ -67,7 +67,8 @@ public final class Sandbox: Sendable {
     func record(_ service: Service) { state.withLock { $0.append(service) } }
 
     /// Finds a project's services again from the daemon (for `exec`, `verify-chain` on a kept project).
-    /// `networkName` is the project's network when it is not `<project>_net` (the demo's stand-in).
+    /// `networkName` names the project's network; by default it is the one network labelled with the
+    /// project (`<project>_net`, or the demo stand-in's own).
     public static func attach(project name: String, networkName: String? = nil, client: DockerClient, logger: Logger) async throws -> Sandbox {
         let containers = try await client.listContainers(filters: .label(SandboxProject.Label.project, name))
         guard let first = containers.first else {
@@ -76,7 +77,10 @@ public final class Sandbox: Sendable {
         let labels = first.labels ?? [:]
         let kind = SandboxProject.Kind(rawValue: labels[SandboxProject.Label.kind] ?? "") ?? .env
         let expires = labels[SandboxProject.Label.expiresAt].flatMap(SandboxProject.parseRFC3339) ?? Date()
-        let project = networkName.map { SandboxProject(name: name, kind: kind, expiresAt: expires, networkName: $0) }
+        // The project's network is the one labelled with it (the demo's stand-in names its own).
+        let labelled = networkName == nil ? try await client.listNetworks(filters: .label(SandboxProject.Label.project, name)) : []
+        let project = (networkName ?? (labelled.count == 1 ? labelled.first?.name : nil))
+            .map { SandboxProject(name: name, kind: kind, expiresAt: expires, networkName: $0) }
             ?? SandboxProject(name: name, kind: kind, expiresAt: expires)
         let sandbox = Sandbox(project: project, client: client,
                               options: SandboxOptions(), logger: logger)

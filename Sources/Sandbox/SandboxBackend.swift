@@ -46,10 +46,11 @@ public protocol SandboxBackend: Sendable {
     /// The service's container state right now.
     func state(of service: Sandbox.Service) async throws -> ServiceState
 
-    /// Runs a one-off job container on the sandbox network, hardened and labelled like the services,
-    /// removed afterwards; returns its exit code.
+    /// Runs a one-off job container on the sandbox network, hardened and labelled like the services and
+    /// vetted by the isolation rules before it starts, removed afterwards; returns its exit code and the
+    /// image it ran. An image the engine lacks is `SandboxError(.imageMissing)`: nothing is pulled.
     func runJob(image: String, command: [String], environment: [String], user: String?, in sandbox: Sandbox,
-                output: @escaping @Sendable (OutputChannel, UnsafeRawBufferPointer) throws -> Void) async throws -> Int
+                output: @escaping @Sendable (OutputChannel, UnsafeRawBufferPointer) throws -> Void) async throws -> JobOutcome
 
     /// The six isolation assertions (docs/DESIGN.md §3), probed from inside the sandbox; kind `isolation`.
     func assertIsolation(_ sandbox: Sandbox) async -> [CheckResult]

@@ -17,6 +17,6 @@ enum Entry {
             handler.logLevel = .warning
             return handler
         }
-        await AcpDrill.main()
+        await AcpDrill.mainWithUsageExitCodes()
     }
 }

@@ -111,7 +111,7 @@ struct DrillSource {
             #expect(d.lastLine == "Restore drill PASSED — \(r.rowsVerified) rows verified")
             #expect(r.rowCountsSummary == "audit=12450 tenants=3 usage=8900")
             #expect(r.chainRowsVerified == 12450)
-            for name in ["checksum.acp_audit", "decrypt.acp_audit", "list.acp_audit", "restore.acp_audit", "row_counts.acp_audit", "smoke.audit_logs",
+            for name in ["checksum.acp_audit", "decrypt.acp_audit", "list.acp_audit", "restore.acp_audit", "row_counts.acp_audit", "archive.acp_audit", "smoke.audit_logs",
                          "verify_chain", "roots.snapshot", "reconcile", "health.postgres", "health.redis", "isolation.dns", "isolation.tcp"] {
                 #expect(d.check(name)?.status == .passed, "\(name): \(d.check(name)?.evidence ?? "missing")")
             }
@@ -272,6 +272,26 @@ struct DrillSource {
             #expect(notADump.check("list.acp_tenants")?.status == .failed && notADump.check("list.acp_tenants")?.evidence.contains("pg_restore") == true,
                     "\(notADump.check("list.acp_tenants")?.evidence ?? "missing")")
             #expect(notADump.check("restore.acp_billing")?.status == .passed && notADump.check("verify_chain")?.status == .passed)
+
+            // Two objects swapped, the manifest's sizes and digests rewritten to match: each dump's own archive
+            // header still names the database it came from.
+            let swapped = try await clean.backup("swapped")
+            let swappedSet = try #require(try LocalRepository(root: swapped).completeSets().first)
+            let (tenantsPath, keysPath) = ("\(swapped)/\(swappedSet)/acp_tenants.dump.age", "\(swapped)/\(swappedSet)/acp_keys.dump.age")
+            try FileManager.default.moveItem(atPath: tenantsPath, toPath: tenantsPath + ".tmp")
+            try FileManager.default.moveItem(atPath: keysPath, toPath: tenantsPath)
+            try FileManager.default.moveItem(atPath: tenantsPath + ".tmp", toPath: keysPath)
+            var swappedManifest = try Manifest.decode(LocalRepository(root: swapped).read("\(swappedSet)/manifest.json"))
+            for i in swappedManifest.objects.indices where ["acp_tenants", "acp_keys"].contains(swappedManifest.objects[i].database ?? "") {
+                (swappedManifest.objects[i].size, swappedManifest.objects[i].sha256) = try FileDigest.sha256(path: "\(swapped)/\(swappedManifest.objects[i].key)")
+            }
+            try LocalRepository(root: swapped).put("\(swappedSet)/manifest.json", data: try swappedManifest.encoded())
+            let swap = try await clean.drill(swapped, name: "swapped")
+            #expect(swap.code == 1 && swap.check("checksum.acp_tenants")?.status == .passed)
+            #expect(swap.check("archive.acp_tenants")?.status == .failed && swap.check("archive.acp_tenants")?.evidence.contains("taken from database acp_keys") == true,
+                    "\(swap.check("archive.acp_tenants")?.evidence ?? "missing")")
+            #expect(swap.check("archive.acp_keys")?.status == .failed && swap.check("archive.acp_audit")?.status == .passed)
+            #expect(swap.report?.databases.first { $0.name == "acp_audit" }?.archiveDatabase == "acp_audit")
 
             // A database name that is a path: the manifest is refused before anything is fetched or written.
             craftedManifest.objects[tenants].database = "../../acp-drill-escape"

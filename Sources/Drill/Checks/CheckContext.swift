@@ -35,6 +35,9 @@ public final class CheckContext: Sendable {
     /// The databases the set holds (those with an object).
     public var inSet: Set<String> { Set(manifest.objects.compactMap { $0.database }) }
 
+    /// What the restore recorded of each database of the set (sizes, archive header, restore time).
+    public var databaseRecords: [DrillReport.Database] { ledger.snapshot.databases.sorted { $0.name < $1.name } }
+
     /// Each database's tables (`schema.table`), as row_counts found them.
     public var tables: [String: Set<String>] { found.withLock { $0 } }
 

@@ -22,12 +22,15 @@ public enum CheckRegistry {
     /// The checks run once the databases are restored, in report order: row_counts first (it finds the
     /// tables the others need), then the rest at once.
     public static let afterRestore: [any DrillCheck] = [
-        RowCountsCheck(), SmokeCheck(), VerifyChainCheck(), RootsSnapshotCheck(), RootsCustomerCheck(),
+        RowCountsCheck(), ArchiveIdentityCheck(), SmokeCheck(), VerifyChainCheck(), RootsSnapshotCheck(), RootsCustomerCheck(),
         ReconcileCheck(), HealthCheck(), UserSQLCheck(),
     ]
 
+    /// Checks run after all the others, one at a time (a job may write to the restored data).
+    public static let last: [any DrillCheck] = [JobsCheck()]
+
     /// Every check, as `--help` and the schema doc list them.
-    public static var all: [CheckDescriptor] { stageChecks + isolation.descriptors + afterRestore.map(\.descriptor) }
+    public static var all: [CheckDescriptor] { stageChecks + isolation.descriptors + (afterRestore + last).map(\.descriptor) }
 
     /// The registered check a reported name belongs to (`row_counts.acp_audit` → `row_counts.<db>`); the
     /// `<stage>` catch-all matches only what nothing else does.
@@ -35,7 +38,7 @@ public enum CheckRegistry {
         all.first { $0.name != "<stage>" && $0.matches(checkName) } ?? all.first { $0.name == "<stage>" }
     }
 
-    /// Runs `afterRestore` and commits the results in registry order (so that the report and its first
+    /// Runs `afterRestore`, then `last`, and commits the results in registry order (so that the report and its first
     /// failure do not depend on which check finished first). A check whose table is nowhere is not run:
     /// it is reported skipped, or failed when the set holds the platform database that should have it.
     static func run(_ context: CheckContext) async throws {
@@ -51,6 +54,9 @@ public enum CheckRegistry {
             return byIndex
         }
         for i in rest.indices { for r in results[i] ?? [] { context.ledger.commit(r) } }
+        for check in last {
+            for r in try await runMeetingNeeds(check, context) { context.ledger.commit(r) }
+        }
     }
 
     static func runMeetingNeeds(_ check: any DrillCheck, _ context: CheckContext) async throws -> [CheckResult] {

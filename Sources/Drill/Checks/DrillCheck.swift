@@ -31,6 +31,8 @@ public enum CheckNeed: Sendable, Equatable, CustomStringConvertible {
     case userChecks
     /// Customer-archived roots (`--customer-roots FILE`).
     case customerRoots
+    /// Job checks (`--checks FILE` entries with an `image`).
+    case jobChecks
 
     public var description: String {
         switch self {
@@ -40,6 +42,7 @@ public enum CheckNeed: Sendable, Equatable, CustomStringConvertible {
         case .services: "the stack's services"
         case .userChecks: "--checks FILE"
         case .customerRoots: "--customer-roots FILE"
+        case .jobChecks: "job checks in --checks FILE"
         }
     }
 }
