@@ -14,6 +14,7 @@ final class DrillLedger: Sendable {
         var chainRows: Int64?
         var serverVersion: String?
         var jobs: [DrillReport.JobRecord] = []
+        var reclaimed: [DrillReport.Reclaimed] = []
     }
 
     let state = Mutex(State())
@@ -75,4 +76,6 @@ final class DrillLedger: Sendable {
     func setServerVersion(_ v: String) { state.withLock { $0.serverVersion = v } }
 
     func addJob(_ job: DrillReport.JobRecord) { state.withLock { $0.jobs.append(job) } }
+
+    func addReclaimed(_ r: DrillReport.Reclaimed) { state.withLock { $0.reclaimed.append(r) } }
 }

@@ -23,7 +23,8 @@ extension DrillReport {
             set: set, budgets: options.budgets, stages: stages, checks: s.checks, databases: s.databases.sorted { $0.name < $1.name },
             versions: Versions(tool: ToolVersion.current, pgRestore: ProcessPipeline.version("pg_restore"), server: s.serverVersion,
                                engine: engine.version, engineAPI: engine.api, decryptor: ProcessPipeline.version(options.decryption.kind)),
-            sandbox: sandbox, kind: options.jobChecks.isEmpty ? .drill : .exercise, jobs: options.jobChecks.isEmpty ? nil : s.jobs)
+            sandbox: sandbox, kind: options.jobChecks.isEmpty ? .drill : .exercise, jobs: options.jobChecks.isEmpty ? nil : s.jobs,
+            reclaimed: s.reclaimed.isEmpty ? nil : s.reclaimed)
     }
 }
 

@@ -115,6 +115,21 @@ public struct DrillReport: Codable, Sendable {
     public var kind: RunKind?
     /// Every job of an exercise, with the image it ran.
     public var jobs: [JobRecord]?
+    /// Projects this drill's `gc` removed before it began: orphans of killed runs (with what they held) and
+    /// expired ones. Absent when there were none.
+    public var reclaimed: [Reclaimed]?
+
+    /// A project `gc` removed.
+    public struct Reclaimed: Codable, Sendable, Equatable {
+        public var project: String
+        public var kind: String
+        /// `its owner process is gone` or `expired`.
+        public var reason: String
+        /// What it held, e.g. `set 20261127T020000Z: acp_audit, acp_usage`.
+        public var holds: String?
+        public var containers: Int
+        public var volumes: Int
+    }
 
     public enum RunKind: String, Codable, Sendable { case drill, exercise }
 

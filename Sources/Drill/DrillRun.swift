@@ -51,7 +51,9 @@ public final class DrillRun: Sendable {
     /// Runs the drill. See the type's documentation for what throws.
     public func run() async throws -> DrillReport {
         let startedAt = Date()
-        let project = SandboxProject.new(kind: .drill, ttl: .seconds(options.keep ? options.keepTTL : 7200))
+        // A kept sandbox is handed over and lives to its expiry; any other is this process's, and an orphan
+        // (reclaimed by the next gc at once) if the process dies without its teardown.
+        var project = SandboxProject.new(kind: .drill, ttl: .seconds(options.keep ? options.keepTTL : 7200), ownedByThisProcess: !options.keep)
         let scratch = try ScratchFolder.create(in: options.scratchParent)
         defer { scratch.remove() }
         var set: DrillReport.BackupSet?
@@ -61,10 +63,16 @@ public final class DrillRun: Sendable {
         var engine = EngineDescription(version: nil, api: nil)
         do {
             await stage("gc") {
-                await backend.collectBeforeRun(logger: logger)
+                let now = Date()
+                for p in await backend.collectBeforeRun(logger: logger) {
+                    ledger.addReclaimed(.init(project: p.name, kind: p.kind, reason: p.collectReason(now: now) ?? "expired", holds: p.holds,
+                                              containers: p.containers.count, volumes: p.volumes))
+                    ledger.line("reclaimed \(p.name) (\(p.collectReason(now: now) ?? "expired"))" + (p.holds.map { ": it held \($0)" } ?? ""))
+                }
                 ScratchFolder.sweep(parent: options.scratchParent)
             }
             let (timestamp, manifest) = try await stage("pick") { try await pick() }
+            project.holds = "set \(timestamp): " + manifest.objects.compactMap(\.database).joined(separator: ", ")
             set = DrillReport.BackupSet(manifest, location: options.source.description, selection: options.selection.description)
             ledger.line("backup set \(timestamp): \(manifest.objects.count) object(s), \(manifest.objects.reduce(0) { $0 + $1.size }) bytes, \(manifest.encryption)")
             try checkEncryption(manifest)
@@ -73,7 +81,8 @@ public final class DrillRun: Sendable {
                                                   keptUntil: options.keep ? SandboxProject.rfc3339(project.expiresAt) : nil, tornDown: false)
             let transfer = SetTransfer(source: options.source, decryption: options.decryption, jobs: options.jobs, scratch: scratch, ledger: ledger)
             // The sandbox is provisioned while the set downloads and decrypts.
-            async let provisioned = stage("provision", concurrent: true) { try await provision(project) }
+            let sandboxProject = project
+            async let provisioned = stage("provision", concurrent: true) { try await provision(sandboxProject) }
             let objects = try await stage("download", budget: options.budgets.download) { try await transfer.download(manifest) }
             let plain = try await stage("decrypt", budget: options.budgets.decrypt) { try await transfer.decrypt(manifest, objects: objects) }
             let sandbox = try await provisioned

@@ -11,6 +11,12 @@ public struct ProjectSummary: Sendable, Codable {
     public var containers: [ContainerInfo]
     public var networks: Int
     public var volumes: Int
+    /// The owner label (`ProjectOwner`), when the project has one.
+    public var owner: String?
+    /// What the project holds (its `dev.acp-drill.holds` label), when known.
+    public var holds: String?
+    /// The owner's state as seen from this host when the projects were listed.
+    public var ownerState: ProjectOwner.State = .untilExpiry
 
     public struct ContainerInfo: Sendable, Codable {
         public var name: String
@@ -21,6 +27,13 @@ public struct ProjectSummary: Sendable, Codable {
     /// Past its expiry label. A project without one was not made by acp-drill's lifecycle (every resource it
     /// creates carries the label): only `gc --all` or `down` removes it.
     public func isExpired(now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
+
+    /// Why `gc` removes it (nil: it stays): past its expiry, or its owner process is gone from this host.
+    public func collectReason(now: Date) -> String? {
+        if isExpired(now: now) { return "expired" }
+        if ownerState == .gone { return "its owner process is gone" }
+        return nil
+    }
 
     /// `running`, `partial` (some containers not running), `stopped`, or `empty` (no containers left).
     public var state: String {
@@ -46,6 +59,8 @@ public enum Reaper {
             if let e = labels[SandboxProject.Label.expiresAt].flatMap(SandboxProject.parseRFC3339) {
                 p.expiresAt = min(p.expiresAt ?? e, e)
             }
+            p.owner = p.owner ?? labels[SandboxProject.Label.owner]
+            p.holds = p.holds ?? labels[SandboxProject.Label.holds]
             byName[name] = p
             return name
         }
@@ -57,24 +72,22 @@ public enum Reaper {
         }
         for n in try await networks { if let name = touch(n.labels) { byName[name]!.networks += 1 } }
         for v in try await volumes { if let name = touch(v.labels) { byName[name]!.volumes += 1 } }
-        return byName.values.sorted { $0.name < $1.name }
+        return byName.values.map { p in
+            var p = p
+            p.ownerState = ProjectOwner.state(label: p.owner)
+            return p
+        }.sorted { $0.name < $1.name }
     }
 
-    /// `gc` before a run: expired leftovers are removed, and a failure to remove one is logged, never a
-    /// reason to fail the run that called it.
-    public static func collectBeforeRun(client: DockerClient, logger: Logger) async {
-        do { try await gc(client: client, logger: logger) } catch {
-            logger.warning("gc of expired projects failed; continuing", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Removes expired projects (or, with `all`, every project of ours). A live project whose expiry lies
-    /// ahead is never touched, so `gc` cannot race a run that is starting. With `dryRun` nothing is removed.
+    /// Removes expired projects and orphans (projects whose owner process is gone from this host), or,
+    /// with `all`, every project of ours. A project whose owner runs, or that was handed over and has not
+    /// expired, is never touched, so `gc` cannot race a run that is starting. With `dryRun` nothing is
+    /// removed.
     /// - Returns: the projects removed (or that would be).
     @discardableResult
     public static func gc(client: DockerClient, all: Bool = false, dryRun: Bool = false, now: Date = Date(),
                           logger: Logger) async throws -> [ProjectSummary] {
-        let doomed = try await projects(client: client).filter { all || $0.isExpired(now: now) }
+        let doomed = try await projects(client: client).filter { all || $0.collectReason(now: now) != nil }
         guard !dryRun else { return doomed }
         var firstError: (any Error)?
         for project in doomed {

@@ -66,10 +66,13 @@ public protocol SandboxBackend: Sendable {
 }
 
 extension SandboxBackend {
-    /// `gc` before a run: a failure to remove a leftover is logged, never a reason to fail the run.
-    public func collectBeforeRun(logger: Logger) async {
-        do { _ = try await gc(all: false, dryRun: false, now: Date(), logger: logger) } catch {
+    /// `gc` before a run: expired projects and orphans go; a failure to remove one is logged, never a
+    /// reason to fail the run. Returns what was removed (a drill names it in its report).
+    @discardableResult
+    public func collectBeforeRun(logger: Logger) async -> [ProjectSummary] {
+        do { return try await gc(all: false, dryRun: false, now: Date(), logger: logger) } catch {
             logger.warning("gc of expired projects failed; continuing", metadata: ["error": "\(error)"])
+            return []
         }
     }
 

@@ -329,6 +329,39 @@ struct DrillSource {
         await source.close()
     }
 
+    @Test("SIGKILL mid-restore: the orphan is owned by a dead process; gc names it and the next drill reclaims it at once, saying what it held")
+    func sigkillOrphanReclaimedAtOnce() async throws {
+        let source = try await DrillSource.make()
+        do {
+            let repo = try await source.backup("killed")
+            let killed = try await source.drill(repo, name: "killed", until: { $0.contains("restoring acp_") }, signal: SIGKILL)
+            #expect(killed.code != 0 && killed.report == nil, "a SIGKILLed drill writes nothing")
+            let killedAt = ContinuousClock.now
+            let orphan = try #require(try await Reaper.projects(client: source.client).first { $0.kind == "drill" && $0.ownerState == .gone },
+                                      "the killed drill's sandbox is left, and its owner is gone")
+            #expect(orphan.holds?.contains("acp_audit") == true && orphan.holds?.hasPrefix("set ") == true, "\(orphan.holds ?? "nothing")")
+            #expect(orphan.expiresAt.map { $0.timeIntervalSinceNow > 3000 } == true, "it has not expired: only its owner tells")
+            let (_, ls, _) = try await runCLI(["ls"])
+            #expect(ls.contains(orphan.name) && ls.contains("gone (acp-drill gc removes it)"), "\(ls)")
+            let (_, dry, _) = try await runCLI(["gc", "--dry-run"])
+            let stillThere = try await Reaper.projects(client: source.client).contains { $0.name == orphan.name }
+            #expect(dry.contains(orphan.name) && dry.contains("its owner process is gone") || !stillThere, "\(dry)")
+
+            let next = try await source.drill(repo, name: "after-kill")
+            let latency = (ContinuousClock.now - killedAt).inSeconds
+            #expect(next.code == 0, "\(next.stdout)\n\(next.stderr)")
+            #expect(try await resources(of: orphan.name, source.client) == (0, 0, 0), "the orphan is gone after the next run's gc")
+            let reclaimed = next.report?.reclaimed?.first { $0.project == orphan.name }
+            if let reclaimed {
+                #expect(reclaimed.reason == "its owner process is gone" && reclaimed.holds?.contains("acp_audit") == true && reclaimed.containers > 0)
+            }
+            print("reclaim latency: \(String(format: "%.1f", latency)) s from SIGKILL until the orphan was gone (including the next drill's own run)")
+            let scratch = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()))?.filter { $0.hasPrefix("acp-drill-scratch-") } ?? []
+            #expect(scratch.isEmpty, "the killed drill's scratch folder was swept too: \(scratch)")
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+
     @Test("the stack's app services start after the restore, see the restored data, and are health-checked")
     func appServicesAfterRestore() async throws {
         let source = try await DrillSource.make()

@@ -3,15 +3,20 @@ import DockerEngine
 import Foundation
 import Sandbox
 
-/// `acp-drill gc`: remove expired projects (every run calls it first).
+/// `acp-drill gc`: remove expired projects and orphans (every run calls it first).
 struct SandboxGcCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Remove expired acp-drill projects (the leftovers of crashed or killed runs).",
+        abstract: "Remove expired acp-drill projects, and at once the orphans of killed runs.",
         discussion: prose("""
-            A project expires at its dev.acp-drill.expires-at label, fixed at creation (now + the run's time
-            limit, or + --keep-ttl for kept drills). A live project whose expiry lies ahead is never removed,
-            so gc cannot race a run that is starting. Every acp-drill run calls gc first.
+            A project made by a run (a drill's sandbox, a backup's verify) records its owner process in its
+            dev.acp-drill.owner label: this host, the process id and its start time. Once that process is gone
+            from this host (SIGKILL, a crash, a reboot), the project is an orphan, possibly holding decrypted
+            production data, and gc removes it at once. A project handed over (up, run --keep, the demo's
+            stand-in) has no owner and lives to its dev.acp-drill.expires-at label, fixed at creation; so does
+            one made from another host. A project whose owner runs, or whose expiry lies ahead, is never
+            removed, so gc cannot race a run that is starting. Every acp-drill run, up and backup calls gc
+            first; acp-drill ls shows each owner's state.
             """)
     )
 
@@ -22,9 +27,12 @@ struct SandboxGcCommand: AsyncParsableCommand {
     func run() async throws {
         let backend = try await engine.backend()
         let removed = try await backend.gc(all: all, dryRun: dryRun, now: Date(), logger: engine.logger)
-        if removed.isEmpty { print(all ? "no acp-drill projects" : "no expired acp-drill projects") }
+        if removed.isEmpty { print(all ? "no acp-drill projects" : "no expired or orphaned acp-drill projects") }
+        let now = Date()
         for p in removed {
-            print("\(dryRun ? "would remove" : "removed") \(p.name) (\(p.kind), \(p.containers.count) container(s), \(p.networks) network(s), \(p.volumes) volume(s))")
+            let why = all ? "" : "\(p.collectReason(now: now) ?? "expired"); "
+            print("\(dryRun ? "would remove" : "removed") \(p.name) (\(why)\(p.kind), \(p.containers.count) container(s), \(p.networks) network(s), \(p.volumes) volume(s)"
+                  + (p.holds.map { "; held \($0)" } ?? "") + ")")
         }
     }
 }

@@ -25,7 +25,7 @@ struct SandboxLsCommand: AsyncParsableCommand {
             return
         }
         let now = Date()
-        print("PROJECT".padding(toLength: 44, withPad: " ", startingAt: 0) + "KIND           AGE      EXPIRES    CONTAINERS  STATE")
+        print("PROJECT".padding(toLength: 44, withPad: " ", startingAt: 0) + "KIND           AGE      EXPIRES    CONTAINERS  STATE     OWNER")
         for p in projects {
             let age = p.createdAt.map { human(now.timeIntervalSince($0)) } ?? "-"
             let expires = p.expiresAt.map { $0 <= now ? "expired" : "in " + human($0.timeIntervalSince(now)) } ?? "unknown"
@@ -33,7 +33,8 @@ struct SandboxLsCommand: AsyncParsableCommand {
                 + p.kind.padding(toLength: 15, withPad: " ", startingAt: 0)
                 + age.padding(toLength: 9, withPad: " ", startingAt: 0)
                 + expires.padding(toLength: 11, withPad: " ", startingAt: 0)
-                + String(p.containers.count).padding(toLength: 12, withPad: " ", startingAt: 0) + p.state)
+                + String(p.containers.count).padding(toLength: 12, withPad: " ", startingAt: 0) + p.state.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + p.ownerState.rawValue + (p.ownerState == .gone ? " (acp-drill gc removes it)" : ""))
         }
     }
 }

@@ -66,7 +66,8 @@ struct SandboxUpCommand: AsyncParsableCommand {
         let options = stack.sandboxOptions
         let output = try await interruptible {
             await backend.collectBeforeRun(logger: logger)
-            let project = SandboxProject.new(kind: .env, ttl: ttl)
+            // Handed to the caller: it lives to its expiry (or `down`), not to this process.
+            let project = SandboxProject.new(kind: .env, ttl: ttl, ownedByThisProcess: false)
             let progress: ProgressHandler = { printError("  \($0)") }
             printError("starting \(project.name)")
             let sandbox = try await backend.provision(spec, project: project, options: options, holdBack: [], logger: logger, progress: progress)
