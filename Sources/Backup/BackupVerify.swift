@@ -105,37 +105,13 @@ public struct BackupVerify: Sendable {
         var decryptError: String
     }
 
-    /// `decrypt < file` piped into `command` running in the container (exec stdin).
+    /// `decrypt < file` piped into `command` running in the container (exec stdin), drained to the end so
+    /// that the decryptor authenticates every chunk: a flipped byte anywhere fails.
     func decryptInto(_ file: String, sandbox: Sandbox, service: Sandbox.Service, command: [String], env: [String]) async throws -> Piped {
         let step = decryption.step(input: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [step.executable] + step.arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? out.fileHandleForWriting.close()
-        let source = FileDescriptorInput(fd: out.fileHandleForReading.fileDescriptor)
-        let result: CommandResult
-        do {
-            result = try await sandbox.run(command, in: service, env: env, stdin: source)
-        } catch {
-            process.terminate()
-            throw error
-        }
-        // A reader may stop early (pg_restore --list reads only the table of contents). Draining the rest
-        // lets the decryptor reach the end, which authenticates every chunk: a flipped byte anywhere fails.
-        let fd = out.fileHandleForReading.fileDescriptor
-        try await BlockingExecutor.run("backup") {
-            var sink = [UInt8](repeating: 0, count: 1 << 16)
-            while sink.withUnsafeMutableBytes({ Foundation.read(fd, $0.baseAddress, $0.count) }) > 0 {}
-        }
-        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile().prefix(4096), as: UTF8.self)
-        process.waitUntilExit()
-        return Piped(code: result.exitCode, stdout: result.stdoutText, stderr: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines),
-                     decryptOK: process.terminationStatus == 0, decryptError: errText.trimmingCharacters(in: .whitespacesAndNewlines))
+        let r = try await sandbox.pipe([step.executable] + step.arguments, environment: step.environment, into: command, in: service, env: env)
+        return Piped(code: r.command.exitCode, stdout: r.command.stdoutText, stderr: r.command.stderrText.trimmingCharacters(in: .whitespacesAndNewlines),
+                     decryptOK: r.producerStatus == 0, decryptError: r.producerError)
     }
 
     func decryptLines(_ file: String) async throws -> Int {

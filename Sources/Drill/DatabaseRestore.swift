@@ -11,9 +11,9 @@ struct Restored: Sendable {
     var sandbox: Sandbox
 }
 
-/// The restore stage: the plaintext dumps are copied into the sandbox's Postgres (then removed from the
-/// host), and every database is listed, created and restored there (`RestoreScript`) under one job budget
-/// (`RestorePlan`). Records `list.<db>` and `restore.<db>` checks and a `restore.<db>` stage each.
+/// The restore stage: every dump the decrypt stage streamed into the sandbox's Postgres is listed, created
+/// and restored there (`RestoreScript`) under one job budget (`RestorePlan`), then removed. Records
+/// `list.<db>` and `restore.<db>` checks and a `restore.<db>` stage each.
 struct DatabaseRestore: Sendable {
     let sandbox: Sandbox
     let jobs: Int
@@ -22,7 +22,8 @@ struct DatabaseRestore: Sendable {
 
     static let folder = "/tmp/acp-drill-restore"
 
-    func run(_ dumps: [String: String], manifest: Manifest) async throws -> Restored {
+    /// Restores the dumps already decrypted into the sandbox (database → plaintext bytes).
+    func run(_ dumps: [String: Int64], manifest: Manifest) async throws -> Restored {
         guard let pg = sandbox.service(role: .postgres) else {
             throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
         }
@@ -33,16 +34,7 @@ struct DatabaseRestore: Sendable {
         if let address = target.directAddress { ledger.line("bulk reads (verify-chain, reconcile) go straight to \(address):5432 from the host") }
         if let v = try? await target.query("SHOW server_version").first?.first { ledger.setServerVersion(v) }
         let sizes = Dictionary(manifest.objects.compactMap { o in o.database.map { ($0, o.size) } }, uniquingKeysWith: max)
-        let plainSizes = dumps.mapValues { FileDigest.size(path: $0) ?? 0 }
-        let total = plainSizes.values.reduce(0, +)
-        ledger.line("uploading \(dumps.count) dump(s), \(total) bytes, into \(pg.containerName)")
-        let t0 = ContinuousClock.now
-        try await sandbox.backend.copy(dumps.keys.sorted().map { (name: "\($0).dump", hostPath: dumps[$0]!) }, into: pg, directory: Self.folder)
-        // The host's plaintext goes as soon as the sandbox holds it.
-        for path in dumps.values { try? FileManager.default.removeItem(atPath: path) }
-        let upload = (ContinuousClock.now - t0).inSeconds
-        ledger.line("uploaded in \(String(format: "%.1f", upload)) s (\(Rate.text(total, upload)))")
-
+        let plainSizes = dumps
         let restored = Mutex<[String]>([])
         try await RestorePlan(sizes: plainSizes, jobs: jobs).run { item in
             if try await self.restoreOne(item.database, jobs: item.jobs, target: target,

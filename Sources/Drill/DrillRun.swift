@@ -84,12 +84,13 @@ public final class DrillRun: Sendable {
             let sandboxProject = project
             async let provisioned = stage("provision", concurrent: true) { try await provision(sandboxProject) }
             let objects = try await stage("download", budget: options.budgets.download) { try await transfer.download(manifest) }
-            let plain = try await stage("decrypt", budget: options.budgets.decrypt) { try await transfer.decrypt(manifest, objects: objects) }
             let sandbox = try await provisioned
             // The isolation probes (a second, most of it the DNS probe's resolver timeout) run alongside the
-            // restore: restoring into the sandbox cannot reach production; what could — the stack's app
-            // services, and the verdict — waits for them.
+            // decrypt and the restore: restoring into the sandbox cannot reach production; what could — the
+            // stack's app services, and the verdict — waits for them.
             async let isolated: Void = stage("isolation", concurrent: true) { await assertIsolation(sandbox) }
+            // Decrypted straight into the sandbox: no plaintext dump on the host's disk.
+            let plain = try await stage("decrypt", budget: options.budgets.decrypt) { try await transfer.decrypt(manifest, objects: objects, into: sandbox) }
             if !plain.dumps.isEmpty {
                 let restore = DatabaseRestore(sandbox: sandbox, jobs: options.jobs, budgetPerDatabase: options.budgets.restorePerDatabase, ledger: ledger)
                 let restored = try await stage("restore") { try await restore.run(plain.dumps, manifest: manifest) }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The drill's private (0700) scratch folder on the host, named after its process so that a killed
 /// drill's folder can be told from a live one: it holds ciphertext downloads and, briefly, plaintext
@@ -18,12 +18,27 @@ struct ScratchFolder: Sendable {
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 
-    /// Removes the folders of drills that were killed (SIGKILL): their process is gone.
-    static func sweep(parent: String) {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+    /// Removes the folders of drills that were killed (SIGKILL): their process is gone. Returns their paths.
+    @discardableResult
+    static func sweep(parent: String) -> [String] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [] }
+        var removed: [String] = []
         for e in entries where e.hasPrefix(prefix) {
             let pid = e.dropFirst(prefix.count).split(separator: "-").first.flatMap { Int32($0) }
-            if let pid, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH { try? FileManager.default.removeItem(atPath: "\(parent)/\(e)") }
+            let path = (parent as NSString).appendingPathComponent(e)
+            if let pid, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH, (try? FileManager.default.removeItem(atPath: path)) != nil {
+                removed.append(path)
+            }
         }
+        return removed
+    }
+}
+
+extension DrillRun {
+    /// Removes the scratch folders of killed drills under `parent` (`acp-drill gc` and every drill call it);
+    /// returns their paths.
+    @discardableResult
+    public static func sweepScratchFolders(in parent: String = NSTemporaryDirectory()) -> [String] {
+        ScratchFolder.sweep(parent: parent)
     }
 }

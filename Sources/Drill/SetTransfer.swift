@@ -1,10 +1,12 @@
 import Common
 import Foundation
 import Repository
+import Sandbox
 import Synchronization
 
 /// Download + SHA-256, then decrypt: the ciphertext of every object is checked against the manifest
-/// before anything is decrypted; plaintext goes only to the private scratch folder (0700, files 0600).
+/// before anything is decrypted; plaintext goes only into the sandbox (the host's scratch folder, 0700,
+/// holds ciphertext downloaded from S3 at most).
 /// Records `checksum.<object>` and `decrypt.<object>` checks in the ledger.
 struct SetTransfer: Sendable {
     let source: any ObjectStore
@@ -21,8 +23,8 @@ struct SetTransfer: Sendable {
 
     /// What decrypted.
     struct Plain: Sendable {
-        /// database → plaintext custom-format dump (in scratch)
-        var dumps: [String: String]
+        /// database → bytes of its plaintext custom-format dump, now in the sandbox (`DatabaseRestore.folder`)
+        var dumps: [String: Int64]
         var snapshot: [UInt8]?
     }
 
@@ -67,9 +69,12 @@ struct SetTransfer: Sendable {
         return results.withLock { $0 }
     }
 
-    /// Decrypts what matched; a wrong identity is named before anything is decrypted.
-    func decrypt(_ manifest: Manifest, objects: [Fetched]) async throws -> Plain {
-        let (decryption, source, scratch, ledger) = (self.decryption, self.source, self.scratch, self.ledger)
+    /// Decrypts what matched straight into the sandbox's Postgres (`Sandbox.pipe`: the decryptor's output
+    /// goes over exec stdin into `DatabaseRestore.folder`, so no plaintext dump touches the host's disk);
+    /// the small roots snapshot is decrypted into memory. A wrong identity is named before anything is
+    /// decrypted; a dump whose decryption fails (age's authentication) is removed from the sandbox.
+    func decrypt(_ manifest: Manifest, objects: [Fetched], into sandbox: Sandbox) async throws -> Plain {
+        let (decryption, source, ledger) = (self.decryption, self.source, self.ledger)
         let opens = try await BlockingExecutor.run("drill") { decryption.recipientFingerprints() }
         if let opens, !opens.contains(manifest.recipientFingerprint) {
             for f in objects {
@@ -79,27 +84,47 @@ struct SetTransfer: Sendable {
             }
             return Plain(dumps: [:], snapshot: nil)
         }
+        guard let pg = sandbox.service(role: .postgres) else {
+            throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
+        }
+        let folder = DatabaseRestore.folder
+        let made = try await sandbox.run(["mkdir", "-p", "-m", "0700", folder], in: pg)
+        guard made.exitCode == 0 else { throw SandboxError(code: .exec, message: "cannot create \(folder) in \(pg.containerName): \(made.stderrText)") }
+        let fix = decryption.kind == "age" ? "confirm ACP_BACKUP_AGE_IDENTITY matches the recipient used at backup; a truncated or altered object fails age's authentication"
+            : "confirm ACP_BACKUP_GPG_HOMEDIR holds the secret key of the recipient used at backup"
         let result = Mutex(Plain(dumps: [:], snapshot: nil))
         try await Concurrently.forEach(objects, limit: jobs) { f in
             let name = Self.name(of: f.object)
-            let out = "\(scratch.path)/\(name).plain"
             let t0 = ContinuousClock.now
+            let step = decryption.step(input: f.path)
             do {
-                let size = try await BlockingExecutor.run("drill") { try decryption.decrypt(f.path, to: out) }
+                let size: Int64
+                if let db = f.object.database {
+                    let file = "\(folder)/\(db).dump"
+                    let r = try await sandbox.pipe([step.executable] + step.arguments, environment: step.environment,
+                                                   into: ["sh", "-c", #"umask 077; cat > "$1""#, "sh", file], in: pg)
+                    guard r.producerStatus == 0, r.command.exitCode == 0 else {
+                        _ = try? await sandbox.run(["rm", "-f", file], in: pg)
+                        let why = r.producerStatus != 0 ? r.producerError : "writing \(file) in the sandbox: \(r.command.stderrText)"
+                        throw RepositoryError(message: "\(decryption.kind) failed: \(why.isEmpty ? "exit \(r.producerStatus)" : why)")
+                    }
+                    size = r.bytes
+                    result.withLock { $0.dumps[db] = size }
+                } else {
+                    let bytes = try await BlockingExecutor.run("drill") { () throws -> [UInt8] in
+                        var out: [UInt8] = []
+                        try ProcessPipeline.run([step]) { out.append(contentsOf: $0) }
+                        return out
+                    }
+                    size = Int64(bytes.count)
+                    result.withLock { $0.snapshot = bytes }
+                }
                 let seconds = (ContinuousClock.now - t0).inSeconds
                 if source.localPath(of: f.object.key) == nil { try? FileManager.default.removeItem(atPath: f.path) }
-                if let db = f.object.database {
-                    result.withLock { $0.dumps[db] = out }
-                } else {
-                    let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
-                    try? FileManager.default.removeItem(atPath: out)
-                    result.withLock { $0.snapshot = Array(bytes) }
-                }
-                ledger.check("decrypt.\(name)", .core, .passed, "\(f.object.key): \(decryption.kind) → \(size) bytes (\(Rate.text(size, seconds)))", seconds: seconds)
+                ledger.check("decrypt.\(name)", .core, .passed,
+                             "\(f.object.key): \(decryption.kind) → \(size) bytes\(f.object.database == nil ? " (in memory)" : " into the sandbox") (\(Rate.text(size, seconds)))",
+                             seconds: seconds)
             } catch where !(error is CancellationError) && !Task.isCancelled {
-                try? FileManager.default.removeItem(atPath: out)
-                let fix = decryption.kind == "age" ? "confirm ACP_BACKUP_AGE_IDENTITY matches the recipient used at backup; a truncated or altered object fails age's authentication"
-                    : "confirm ACP_BACKUP_GPG_HOMEDIR holds the secret key of the recipient used at backup"
                 ledger.check("decrypt.\(name)", .core, .failed, "\(f.object.key): \(error)", fix: fix, seconds: (ContinuousClock.now - t0).inSeconds)
             }
         }

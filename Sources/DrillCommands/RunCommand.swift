@@ -16,10 +16,10 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "The restore drill: restore the newest complete backup set in an isolated sandbox, check it, report, tear down.",
         discussion: prose("""
             Pipeline (each stage timed, compared with its budget):
-              gc → pick set → download + sha256 → decrypt ‖ provision sandbox
+              gc → pick set → download + sha256 ‖ provision sandbox
+                 → decrypt into the sandbox ‖ isolation assertions
                  → restore every database (pg_restore --exit-on-error, concurrently)
-                   ‖ isolation assertions → app services → checks → verdict + reports
-                 → teardown
+                 → app services → checks → verdict + reports → teardown
             Checks, each passed / failed / timed_out / skipped, with evidence: the checksum and decryption of
             every object, pg_restore --list, the restore, exact row counts of every table, the smoke count
             (SELECT count(*) FROM audit_logs), verify-chain (hash chain + signed daily roots), the restored
@@ -39,8 +39,10 @@ struct RunCommand: AsyncParsableCommand {
                                        generated per drill)
               ACP_DRILL_OPERATOR       who runs the drill, for the log (default:
                                        $USER, else "system")
-            Plaintext exists only inside the sandbox and, briefly, in a private 0700 scratch folder removed on
-            every exit path (a killed run's folder is swept by the next run).
+            Plaintext exists only inside the sandbox: each dump is decrypted straight into it over exec stdin.
+            The host's private 0700 scratch folder holds ciphertext downloaded from S3 at most, and is removed
+            on every exit path (a killed run's folder is swept by the next run, and its sandbox, an orphan, is
+            removed by the next run's gc).
 
             Outputs: reports/restore_drill/<ts>.json (schema: docs/report-schema.md), a row appended to
             docs/runbooks/restore_drill.md, optional --junit and --metrics (Prometheus textfile). The last line

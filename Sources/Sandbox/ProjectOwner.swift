@@ -51,18 +51,24 @@ public struct ProjectOwner: Sendable, Hashable, CustomStringConvertible {
         return isRunning(owner.pid, owner.startTicks) ? .alive : .gone
     }
 
-    /// Whether process `pid` runs and started at `startTicks`.
+    /// Whether process `pid` runs and started at `startTicks`. A zombie (killed, not yet reaped by its
+    /// parent) has ended: it owns nothing any more.
     public static func isRunning(_ pid: Int32, _ startTicks: UInt64) -> Bool {
-        self.startTicks(of: pid) == startTicks
+        guard let (state, start) = stat(of: pid) else { return false }
+        return start == startTicks && state != "Z" && state != "X"
     }
 
-    /// Field 22 of `/proc/<pid>/stat`: when the process started, in clock ticks since boot.
-    static func startTicks(of pid: Int32) -> UInt64? {
+    /// When process `pid` started, in clock ticks since boot (field 22 of `/proc/<pid>/stat`).
+    static func startTicks(of pid: Int32) -> UInt64? { stat(of: pid)?.start }
+
+    /// The state (field 3) and start time (field 22) of `/proc/<pid>/stat`.
+    static func stat(of pid: Int32) -> (state: Character, start: UInt64)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = text.lastIndex(of: ")") else { return nil }
         // After the command name (which may hold spaces and parentheses): state is field 3, start time 22.
         let fields = text[text.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
+        return (state, start)
     }
 
     /// `<machine id>-<boot id>-<pid namespace>`, each read from the system; nil when the boot id is unknown.

@@ -337,6 +337,13 @@ struct DrillSource {
             let killed = try await source.drill(repo, name: "killed", until: { $0.contains("restoring acp_") }, signal: SIGKILL)
             #expect(killed.code != 0 && killed.report == nil, "a SIGKILLed drill writes nothing")
             let killedAt = ContinuousClock.now
+            // No plaintext on the host even now: dumps were decrypted straight into the sandbox, and a folder
+            // repository's ciphertext is read in place, so the killed drill's scratch folder holds nothing.
+            let tmp = NSTemporaryDirectory()
+            for folder in (try? FileManager.default.contentsOfDirectory(atPath: tmp))?.filter({ $0.hasPrefix("acp-drill-scratch-") }) ?? [] {
+                let files = (try? FileManager.default.subpathsOfDirectory(atPath: (tmp as NSString).appendingPathComponent(folder))) ?? []
+                #expect(files.isEmpty, "scratch \(folder) holds \(files)")
+            }
             let orphan = try #require(try await Reaper.projects(client: source.client).first { $0.kind == "drill" && $0.ownerState == .gone },
                                       "the killed drill's sandbox is left, and its owner is gone")
             #expect(orphan.holds?.contains("acp_audit") == true && orphan.holds?.hasPrefix("set ") == true, "\(orphan.holds ?? "nothing")")

@@ -57,3 +57,23 @@ import Testing
         #expect(p.collectReason(now: now) == nil, "another host's project keeps the TTL rule")
     }
 }
+
+@Suite struct ZombieOwnerTests {
+    @Test func aKilledButUnreapedProcessOwnsNothing() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        p.arguments = ["30"]
+        try p.run()
+        let start = try #require(ProjectOwner.startTicks(of: p.processIdentifier))
+        #expect(ProjectOwner.isRunning(p.processIdentifier, start))
+        // SIGKILL without reaping: the process is a zombie until waited for.
+        kill(p.processIdentifier, SIGKILL)
+        var zombie = false
+        for _ in 0 ..< 100 where !zombie {
+            zombie = ProjectOwner.stat(of: p.processIdentifier)?.state == "Z"
+            if !zombie { usleep(10_000) }
+        }
+        #expect(!ProjectOwner.isRunning(p.processIdentifier, start), "a zombie is gone")
+        p.waitUntilExit()
+    }
+}

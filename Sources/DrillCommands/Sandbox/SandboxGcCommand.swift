@@ -1,6 +1,7 @@
 import ArgumentParser
 import DockerEngine
 import Foundation
+import Drill
 import Sandbox
 
 /// `acp-drill gc`: remove expired projects and orphans (every run calls it first).
@@ -27,6 +28,7 @@ struct SandboxGcCommand: AsyncParsableCommand {
     func run() async throws {
         let backend = try await engine.backend()
         let removed = try await backend.gc(all: all, dryRun: dryRun, now: Date(), logger: engine.logger)
+        if !dryRun { for path in DrillRun.sweepScratchFolders() { print("removed \(path) (the scratch folder of a killed drill)") } }
         if removed.isEmpty { print(all ? "no acp-drill projects" : "no expired or orphaned acp-drill projects") }
         let now = Date()
         for p in removed {
