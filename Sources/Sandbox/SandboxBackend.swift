@@ -1,7 +1,6 @@
 public import Common
 public import Foundation
 public import Logging
-import Synchronization
 
 /// What stands behind a sandbox: the one seam between the layers that use sandboxes (Drill, Backup,
 /// Fixture, the commands) and the engine that runs them (docs/DESIGN.md §3). The Docker engine
@@ -142,15 +141,5 @@ public struct FileDescriptorInput: ExecInput {
             if n >= 0 { return n }
             if errno != EINTR { throw SandboxError(code: .exec, message: "reading stdin: errno \(errno)") }
         }
-    }
-}
-
-/// Bytes in memory as a command's stdin.
-public final class BytesInput: ExecInput {
-    private let staged: Mutex<StagedBytes>
-    public init(_ bytes: [UInt8]) { staged = Mutex(StagedBytes(bytes)) }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        staged.withLock { $0.copy(into: buffer, at: 0) }
     }
 }
