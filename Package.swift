@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "DrillCommandsTests", dependencies: ["DrillCommands", "Drill", "Sandbox", "Common",
                                                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     swiftSettings: strict),
-        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "CurlHTTP", "Common"], swiftSettings: strict),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "CurlHTTP", "CCurl", "Common"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Common"], swiftSettings: strict),
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Repository"], swiftSettings: strict),

@@ -44,11 +44,11 @@ extension CurlClient {
         let code = curl_easy_perform(easy.handle)
         guard code == CURLE_OK else {
             throw CurlError(code: CurlError.classify(code), curlCode: Int(code.rawValue),
-                            message: easy.message(for: code), request: describe)
+                            message: endpoint.explain(code, libcurl: easy.message(for: code)), request: describe)
         }
         var fd: curl_socket_t = -1
         _ = ccurl_getinfo_socket(easy.handle, &fd)
-        let pipe = RawPipe(easy: easy, fd: fd, cancel: cancel, describe: describe)
+        let pipe = RawPipe(easy: easy, fd: fd, cancel: cancel, describe: describe, endpoint: endpoint)
 
         var body: [UInt8] = []
         if case .bytes(let bytes) = request.body { body = bytes }
@@ -110,10 +110,11 @@ private struct RawPipe {
     let fd: curl_socket_t
     let cancel: CancellationFlag
     let describe: String
+    let endpoint: HTTPEndpoint
 
     func fail(_ code: CURLcode, _ what: String) -> CurlError {
         CurlError(code: CurlError.classify(code), curlCode: Int(code.rawValue),
-                  message: "\(what): \(easy.message(for: code))", request: describe)
+                  message: "\(what): \(endpoint.explain(code, libcurl: easy.message(for: code)))", request: describe)
     }
 
     /// Waits until the socket is readable/writable, checking for cancellation every 200 ms.

@@ -98,7 +98,7 @@ public final class CurlClient: Sendable {
         let code = withExtendedLifetime(transfer) { easy.performInterruptibly(cancel: cancel) }
 
         if code != CURLE_OK {
-            let message = easy.message(for: code)
+            let message = endpoint.explain(code, libcurl: easy.message(for: code))
             // A handle whose transfer was cut may hold a half-read connection: drop it, do not pool it.
             if let error = transfer.callbackError { throw error }
             if code == CURLE_ABORTED_BY_CALLBACK, cancel.isCancelled { throw CancellationError() }

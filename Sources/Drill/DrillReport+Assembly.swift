@@ -12,7 +12,9 @@ extension DrillReport {
             stages.append(Stage(name: "total", offsetSeconds: 0, seconds: recovery, budgetSeconds: options.budgets.total,
                                 overBudget: recovery > options.budgets.total, status: .done, detail: "from start until the checks passed"))
         }
-        let firstFailure = s.checks.first { $0.status.isFailure }.map { "\($0.name): \($0.evidence)" }
+        // An engine that went away is the cause of whatever else failed with it: it comes first.
+        let cause = s.checks.first { $0.name == "engine" && $0.status.isFailure } ?? s.checks.first { $0.status.isFailure }
+        let firstFailure = cause.map { "\($0.name): \($0.evidence)" }
         let verdict: Verdict = aborted ? .aborted : (firstFailure == nil && recovery != nil ? .passed : .failed)
         let iso = ISO8601DateFormatter()
         self.init(

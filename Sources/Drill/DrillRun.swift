@@ -19,13 +19,17 @@ public final class DrillRun: Sendable {
     let id: String
     let ledger: DrillLedger
 
-    public init(options: DrillOptions, backend: any SandboxBackend, logger: Logger, now: Date = Date(),
+    /// How long teardown waits for an engine that stopped answering to come back.
+    let engineReturnWait: Double
+
+    public init(options: DrillOptions, backend: any SandboxBackend, logger: Logger, now: Date = Date(), engineReturnWait: Double = 60,
                 events: @escaping @Sendable (DrillEvent) -> Void = { _ in }) {
         self.options = options
         self.backend = backend
         self.logger = logger
         self.id = SandboxProject.timestamp(now)
         self.ledger = DrillLedger(emit: events)
+        self.engineReturnWait = engineReturnWait
     }
 
     /// Runs `body` as a timed stage. A stage that runs beside another (`concurrent`: provision, isolation)
@@ -113,9 +117,17 @@ public final class DrillRun: Sendable {
             if Task.isCancelled || error is CancellationError {
                 aborted = true
                 ledger.check("interrupted", .core, .failed, "interrupted during \(at): the drill was cancelled (SIGINT/SIGTERM)")
+            } else if backend.isEngineLoss(error) {
+                ledger.check("engine", .core, .failed, "the engine at \(backend.engineAddress) stopped answering during \(at): \(error)",
+                             fix: "the container engine went away mid-drill (a restart, a crash, its socket removed): bring it back and drill again; this drill's sandbox is removed once the engine answers, or by the next gc")
             } else {
                 ledger.check(at, .core, .failed, "\(error)", fix: Self.fix(for: error))
             }
+        }
+        // Checks catch their own errors: a failed drill whose engine no longer answers names it as the cause.
+        if ledger.failed, !aborted, !ledger.snapshot.checks.contains(where: { $0.name == "engine" }), await backend.describeEngine().version == nil {
+            ledger.check("engine", .core, .failed, "the engine at \(backend.engineAddress) stopped answering during \(ledger.currentStage)",
+                         fix: "the container engine went away mid-drill (a restart, a crash, its socket removed): bring it back and drill again")
         }
         if let info = sandboxInfo { sandboxInfo = await tearDown(project, info) }
         return DrillReport(id: id, ledger: ledger.snapshot, options: options, startedAt: startedAt, durationSeconds: ledger.elapsed,
@@ -130,14 +142,33 @@ public final class DrillRun: Sendable {
             return info
         }
         let offset = ledger.elapsed, t0 = ContinuousClock.now
+        let (name, backend, logger, ledger) = (project.name, self.backend, self.logger, self.ledger)
+        let wait = engineReturnWait
         do {
-            let (name, backend, logger) = (project.name, self.backend, self.logger)
-            _ = try await Task.detached { try await backend.teardown(project: name, logger: logger) }.value
+            // Detached: teardown completes even when the drill was cancelled. An engine that went away gets
+            // a bounded wait to come back (a restart), with progress, before the project is left to gc.
+            _ = try await Task.detached { () throws -> TeardownReport in
+                let deadline = ContinuousClock.now + .seconds(wait)
+                var said = ContinuousClock.now - .seconds(60)
+                while true {
+                    do { return try await backend.teardown(project: name, logger: logger) } catch where backend.isEngineLoss(error) && ContinuousClock.now < deadline {
+                        if ContinuousClock.now - said >= .seconds(10) {
+                            said = ContinuousClock.now
+                            let left = Int((deadline - ContinuousClock.now).inSeconds.rounded())
+                            ledger.line("teardown: the engine at \(backend.engineAddress) is not answering; waiting up to \(left) s more for it to come back")
+                        }
+                        try await Task.sleep(for: .seconds(1))
+                    }
+                }
+            }.value
             info.tornDown = true
             ledger.record("teardown", offset: offset, seconds: (ContinuousClock.now - t0).inSeconds, budget: nil, status: .done, detail: nil)
         } catch {
-            info.teardownError = "\(error)"
-            ledger.record("teardown", offset: offset, seconds: (ContinuousClock.now - t0).inSeconds, budget: nil, status: .failed, detail: "\(error)")
+            let why = backend.isEngineLoss(error)
+                ? "the engine at \(backend.engineAddress) did not come back within \(Int(wait)) s; the next gc removes \(name) (its owner, this drill, will be gone): \(error)"
+                : "\(error)"
+            info.teardownError = why
+            ledger.record("teardown", offset: offset, seconds: (ContinuousClock.now - t0).inSeconds, budget: nil, status: .failed, detail: why)
         }
         return info
     }

@@ -18,6 +18,22 @@ public struct DockerSandboxBackend: SandboxBackend {
         return EngineDescription(version: "\(v.version) (\(v.os ?? "?")/\(v.arch ?? "?"))", api: "\(client.apiVersion)")
     }
 
+    public var engineAddress: String { client.host.endpoint.description }
+
+    public func isEngineLoss(_ error: any Error) -> Bool {
+        var e: (any Error)? = error
+        while let current = e {
+            if let d = current as? DockerError, d.code == .transport {
+                // A connect that failed, or a connection cut mid-call; not a body over its size limit.
+                guard let c = d.underlying as? CurlError else { return true }
+                return c.code == .couldNotConnect || c.code == .other
+            }
+            e = (current as? SandboxError)?.underlying ?? (current as? DockerError)?.underlying
+            if e is CancellationError { return false }
+        }
+        return false
+    }
+
     /// Only an engine on a unix socket runs on this machine; a TCP engine may be anywhere.
     public var hostReachesServiceAddresses: Bool {
         if case .unixSocket = client.host.endpoint.kind { return true }

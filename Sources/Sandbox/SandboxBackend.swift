@@ -14,6 +14,13 @@ public protocol SandboxBackend: Sendable {
     /// Which engine answers, for reports (`version` and `api` may be nil when it does not say).
     func describeEngine() async -> EngineDescription
 
+    /// Where the engine is, as a person would name it (`unix:///var/run/docker.sock`).
+    var engineAddress: String { get }
+
+    /// Whether `error` means the engine stopped answering (its socket gone or refusing, a connection cut),
+    /// rather than the engine refusing a request: a drill then names the engine as its cause.
+    func isEngineLoss(_ error: any Error) -> Bool
+
     /// Whether a process on this host may connect to a service's sandbox address (the engine runs on this
     /// machine): bulk reads then skip the exec relay. False for a remote engine.
     var hostReachesServiceAddresses: Bool { get }

@@ -13,6 +13,7 @@ public enum CheckRegistry {
         CheckDescriptor("restore", kind: .core, "at least one database dump of the set could be decrypted"),
         CheckDescriptor("services.start", kind: .core, needs: [.services], "the stack's app services start after the restore, in a sandbox whose isolation held"),
         CheckDescriptor("interrupted", kind: .core, "the drill was not cancelled (SIGINT/SIGTERM); after teardown the verdict is ABORTED"),
+        CheckDescriptor("engine", kind: .core, "the container engine kept answering; when it went away, this names it as the first failure"),
         CheckDescriptor("<stage>", kind: .core, "a stage that failed outright (pick, provision, …), with the error and its fix"),
     ]
 
