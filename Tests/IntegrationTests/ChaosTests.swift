@@ -12,8 +12,8 @@ import Testing
 /// was not SIGKILLed wrote a valid report, and the exit codes are the documented ones. Bounded: eight
 /// drills, each ending twice, seeded (the seed is printed, so a failure can be replayed).
 /// It loads both cores for half a minute, which would push the timed assertions of the suites beside it:
-/// `scripts/test.sh` runs it on its own, after the main suite (`ACP_DRILL_CHAOS=1`).
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ACP_DRILL_CHAOS"] == "1", "run apart by scripts/test.sh (ACP_DRILL_CHAOS=1)"))
+/// `scripts/test.sh` runs it apart, after the main suite (`ACP_DRILL_APART=1`).
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ACP_DRILL_APART"] == "1", "run apart by scripts/test.sh (ACP_DRILL_APART=1)"))
 struct ChaosTests {
     enum Ending: String, CaseIterable { case sigint, sigterm, sigkill, engine }
 

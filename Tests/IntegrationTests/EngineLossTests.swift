@@ -8,7 +8,8 @@ import Testing
 /// The engine goes away mid-drill, for real: the drill talks to dockerd through a unix-socket proxy
 /// (scripts/socket_proxy.py) that the test kills during the restore and starts again a few seconds later.
 /// Other suites keep their own connection to dockerd, undisturbed.
-@Suite(.serialized) struct EngineLossTests {
+/// Heavy (a proxied drill), so `scripts/test.sh` runs it apart, after the main suite (`ACP_DRILL_APART=1`).
+@Suite(.serialized, .enabled(if: runsApart, "run apart by scripts/test.sh (ACP_DRILL_APART=1)")) struct EngineLossTests {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("scripts").path
 
@@ -78,3 +79,7 @@ import Testing
         #expect(code == 2 && !err.contains("localhost port 80") && err.contains("no socket at unix:///tmp/acp-drill-no-engine-"), "\(err)")
     }
 }
+
+/// Suites that load the machine run apart from the main suite under scripts/test.sh (whose main run sets
+/// ACP_DRILL_REQUIRE_DOCKER=1 without ACP_DRILL_APART); a plain `swift test` runs them with the rest.
+let runsApart = ProcessInfo.processInfo.environment["ACP_DRILL_APART"] == "1" || ProcessInfo.processInfo.environment["ACP_DRILL_REQUIRE_DOCKER"] != "1"

@@ -51,9 +51,11 @@ import Testing
 
 let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 let browserRequired = ProcessInfo.processInfo.environment["ACP_DRILL_REQUIRE_DOCKER"] == "1"
+/// Chromium loads both cores: scripts/test.sh runs these apart, after the main suite (ACP_DRILL_APART=1).
+let browserRuns = ProcessInfo.processInfo.environment["ACP_DRILL_APART"] == "1" || !browserRequired
 
 /// The pages in a real browser: headless Chromium from Debian, driven over the DevTools protocol.
-@Suite(.enabled(if: chromium != nil || browserRequired, "needs chromium (scripts/setup.sh installs it)"), .serialized)
+@Suite(.enabled(if: browserRuns && (chromium != nil || browserRequired), "needs chromium (scripts/setup.sh --browser), run apart by scripts/test.sh"), .serialized)
 struct PagesInABrowserTests {
     struct Seen: Decodable {
         var errors: [String]
