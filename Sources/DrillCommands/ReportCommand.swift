@@ -1,4 +1,5 @@
 import ArgumentParser
+import Common
 import Drill
 import Foundation
 import ReportPages
@@ -42,7 +43,7 @@ struct ReportCommand: ParsableCommand {
                 throw DrillExit.configuration
             }
             for e in entries where e.report == nil { printError("warning: \(e.file) left out: \(e.problem ?? "unreadable")") }
-            let seconds = parseDurationSeconds(objective) ?? 900
+            let seconds = DurationText.positiveSeconds(objective) ?? 900
             page = try HistoryPage.render(entries.compactMap(\.report), folder: history, objectiveSeconds: seconds)
         } else {
             let path = report!

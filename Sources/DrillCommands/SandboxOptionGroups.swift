@@ -36,6 +36,3 @@ func parseDuration(_ text: String, flag: String) throws -> Duration {
     }
     return .nanoseconds(Int64((seconds * 1e9).rounded()))
 }
-
-/// The seconds of a duration `validate()` already accepted.
-func parseDurationSeconds(_ text: String) -> Double? { DurationText.positiveSeconds(text) }

@@ -2,18 +2,6 @@ import Common
 import DockerEngine
 import Testing
 
-/// A small deterministic generator, so that property tests are reproducible.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func frame(_ stream: UInt8, _ payload: [UInt8]) -> [UInt8] {
     let n = UInt32(payload.count)
     return [stream, 0, 0, 0, UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + payload
@@ -64,7 +52,7 @@ func demux(_ chunks: [[UInt8]]) throws -> (out: [UInt8], err: [UInt8], partial: 
 
     @Test("random frames fed one byte at a time and in random chunks", arguments: 1 ... 40)
     func randomFrames(seed: UInt64) throws {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         var bytes: [UInt8] = []
         var out: [UInt8] = []
         var err: [UInt8] = []

@@ -1,3 +1,4 @@
+import Common
 import DockerEngine
 import Foundation
 import Testing
@@ -51,7 +52,7 @@ func temporaryDirectory() throws -> String {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let bigPath = "\(dir)/big.bin"
         var big = [UInt8](repeating: 0, count: 3 * 1024 * 1024 + 17)
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         for i in big.indices { big[i] = UInt8.random(in: 0 ... 255, using: &rng) }
         _ = FileManager.default.createFile(atPath: bigPath, contents: Data(big))
 

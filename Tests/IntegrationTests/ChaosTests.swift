@@ -24,7 +24,7 @@ struct ChaosTests {
     func chaos() async throws {
         let seed = UInt64(ProcessInfo.processInfo.environment["ACP_CHAOS_SEED"] ?? "") ?? UInt64.random(in: 1 ... 1_000_000)
         print("chaos seed \(seed) (ACP_CHAOS_SEED=\(seed) replays it)")
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let source = try await DrillSource.make()
         let proxy = EngineLossTests.Proxy(socket: "/tmp/acp-drill-chaos-\(UUID().uuidString.prefix(8)).sock")
         let before = Set(try await Reaper.projects(client: source.client).map(\.name))
@@ -86,18 +86,5 @@ struct ChaosTests {
         proxy.kill()
         try? FileManager.default.removeItem(atPath: proxy.socket)
         await source.close()
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so that a chaos run can be replayed from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
