@@ -39,6 +39,9 @@ final class DrillLedger: Sendable {
     /// Any check failed or timed out so far (the verdict fails closed).
     var failed: Bool { state.withLock { s in s.checks.contains { $0.status.isFailure } } }
 
+    /// No isolation assertion has failed: app services and jobs start only then.
+    var isolationHeld: Bool { state.withLock { s in s.checks.allSatisfy { $0.kind != .isolation || !$0.status.isFailure } } }
+
     func line(_ text: String) { emit(.line(text)) }
 
     func record(_ name: String, offset: Double, seconds: Double, budget: Double?, status: DrillReport.StageStatus, detail: String?) {

@@ -27,8 +27,7 @@ extension DrillRun {
         let held = Sandbox.appServicesToHoldBack(options.spec)
         guard !held.isEmpty else { return }
         let names = held.sorted().joined(separator: ", ")
-        let isolated = ledger.snapshot.checks.allSatisfy { $0.kind != .isolation || $0.status == .passed || $0.status == .skipped }
-        guard isolated else {
+        guard ledger.isolationHeld else {
             ledger.check("services.start", .core, .failed, "\(names) not started: the sandbox's isolation assertions failed")
             return
         }

@@ -19,7 +19,7 @@ struct JobsCheck: DrillCheck {
     func run(_ context: CheckContext) async throws -> [CheckResult] {
         let jobs = context.options.jobChecks
         guard !jobs.isEmpty else { return [] }
-        let isolationHeld = context.ledger.snapshot.checks.allSatisfy { $0.kind != .isolation || !$0.status.isFailure }
+        let isolationHeld = context.ledger.isolationHeld
         var out: [CheckResult] = []
         for job in jobs {
             guard isolationHeld else {
