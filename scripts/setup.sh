@@ -15,6 +15,7 @@ PACKAGES=(
   age gnupg                                # backup encryption
   postgresql-client                        # pg_dump/pg_restore/psql on the backup host
   debootstrap tar curl ca-certificates     # offline image builds
+  iproute2 util-linux                      # tests: a second dockerd in its own netns (ip, nsenter), setpriv, mount
 )
 
 packages_only=no

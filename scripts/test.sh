@@ -20,6 +20,8 @@ moto_auth_pid=
 cleanup() {
   kill "$moto_pid" ${moto_auth_pid:+"$moto_auth_pid"} 2>/dev/null || true
   wait "$moto_pid" 2>/dev/null || true
+  # The second dockerd of the engine-restart tests, if one was left running by a failed test.
+  if [ -e /run/acp-drill-engine2.sock ] || [ -e /run/netns/acp-drill-engine2 ]; then "$here/engine2.sh" down || true; fi
   if [ "$started_docker" = yes ]; then "$here/stop-docker.sh" || true; fi
 }
 trap cleanup EXIT
@@ -41,11 +43,11 @@ export ACP_DRILL_REQUIRE_DOCKER=1
 before=$(python3 "$here/leaks.py" snapshot)
 rc=0
 swift test --skip-build "$@" || rc=$?
-# The suites that load both cores (the chaos test, the proxied engine loss, headless Chromium) run apart:
-# beside the others they would push those suites' timed assertions.
+# The suites that load both cores (the chaos test, the proxied engine loss, dockerd restarted on a second
+# engine, headless Chromium) run apart: beside the others they would push those suites' timed assertions.
 if [ $# -eq 0 ]; then
-  log "running the chaos, engine-loss and browser suites apart"
-  ACP_DRILL_APART=1 swift test --skip-build --filter 'ChaosTests|EngineLossTests|PagesInABrowserTests' || rc=1
+  log "running the chaos, engine-loss, engine-restart and browser suites apart"
+  ACP_DRILL_APART=1 swift test --skip-build --filter 'ChaosTests|EngineLossTests|EngineRestartTests|PagesInABrowserTests' || rc=1
 fi
 
 left=$(python3 "$here/leaks.py" diff "$before")

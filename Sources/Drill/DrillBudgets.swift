@@ -45,6 +45,9 @@ public struct DrillError: Error, Sendable, CustomStringConvertible {
         case source
         /// The set's manifest is unsafe to act on (a key or database name that is a path).
         case unsafeManifest = "unsafe_manifest"
+        /// The set's manifest was read but is not a manifest (damaged or altered: acp-drill writes it last
+        /// and atomically, so a half-written one cannot occur).
+        case damagedManifest = "damaged_manifest"
     }
 
     public var kind: Kind

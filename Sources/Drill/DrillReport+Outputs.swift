@@ -64,10 +64,11 @@ extension DrillReport {
 
     /// Appends the row to the drill log, creating it with its header when missing.
     public func appendRunbookRow(to path: String) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if !fm.fileExists(atPath: path) { try Self.atomicWrite(Data(Self.runbookHeader.utf8), to: path) }
-        guard let h = FileHandle(forUpdatingAtPath: path) else { throw DrillError(.configuration, "\(path): cannot write") }
+        try Self.makeFolders((path as NSString).deletingLastPathComponent)
+        if !FileManager.default.fileExists(atPath: path) { try Self.atomicWrite(Data(Self.runbookHeader.utf8), to: path) }
+        let fd = open(path, O_RDWR)
+        guard fd >= 0 else { throw DrillError(.configuration, "\(path): cannot write: \(String(cString: strerror(errno)))") }
+        let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? h.close() }
         let end = try h.seekToEnd()
         var line = runbookRow + "\n"
@@ -145,15 +146,44 @@ extension DrillReport {
         return text.text
     }
 
+    /// Writes `<path>.tmp-<pid>`, syncs it, renames it over `path`: a reader never sees half a file. A
+    /// failure names the file and the system's reason, and leaves no temporary file behind.
     static func atomicWrite(_ data: Data, to path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        func failure(_ what: String) -> DrillError { DrillError(.configuration, "\(what): cannot write: \(String(cString: strerror(errno)))") }
+        try makeFolders((path as NSString).deletingLastPathComponent)
         let tmp = "\(path).tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: data, attributes: [.posixPermissions: 0o644]) else {
-            throw DrillError(.configuration, "\(tmp): cannot write")
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw failure(tmp) }
+        let written = data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return fsync(fd) == 0
         }
+        let error = failure(tmp)
+        close(fd)
+        guard written else { unlink(tmp); throw error }
         if rename(tmp, path) != 0 {
+            let error = failure(path)
             unlink(tmp)
-            throw DrillError(.configuration, "\(path): cannot write (errno \(errno))")
+            throw error
+        }
+    }
+
+    /// `mkdir -p`: a failure names the folder that could not be made and the system's reason.
+    static func makeFolders(_ folder: String) throws {
+        guard !folder.isEmpty else { return }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw DrillError(.configuration, "\(folder): cannot create the folder: \(String(cString: strerror(ENOTDIR)))") }
+            return
+        }
+        try makeFolders((folder as NSString).deletingLastPathComponent)
+        if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            throw DrillError(.configuration, "\(folder): cannot create the folder: \(String(cString: strerror(errno)))")
         }
     }
 

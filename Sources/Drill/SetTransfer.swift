@@ -61,8 +61,16 @@ struct SetTransfer: Sendable {
                     ledger.check("checksum.\(name)", .core, .failed, "\(object.key): \(what)", fix: Self.checksumFix, seconds: seconds)
                 }
             } catch where !(error is CancellationError) && !Task.isCancelled {
-                ledger.check("checksum.\(name)", .core, .failed, "\(object.key): cannot read: \(error)",
-                             fix: source.localPath(of: object.key) != nil ? "the object is missing from the repository folder" : "verify the S3 endpoint, region and credentials",
+                let fix = if let local = error as? LocalWriteError {
+                    local.errno == ENOSPC
+                        ? "the drill's scratch folder \(scratch.path) has no room for the set's ciphertext: free space there, or point TMPDIR at a larger file system"
+                        : "the drill's scratch folder \(scratch.path) cannot be written: check its file system, or point TMPDIR elsewhere"
+                } else if source.localPath(of: object.key) != nil {
+                    "the object is missing from the repository folder, or the drill may not read it"
+                } else {
+                    "verify the S3 endpoint, region and credentials"
+                }
+                ledger.check("checksum.\(name)", .core, .failed, "\(object.key): cannot fetch: \(error)", fix: fix,
                              seconds: (ContinuousClock.now - t0).inSeconds)
             }
         }

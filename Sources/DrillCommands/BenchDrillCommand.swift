@@ -70,7 +70,7 @@ struct BenchDrillCommand: AsyncParsableCommand {
     func measure(scale: Int, work: String, floorBin: String?, client: DockerClient, logger: Logger) async throws -> Figures {
         let say: @Sendable (String) -> Void = { s in printError("[scale \(scale)] \(s)") }
         let repo = "\(work)/repo-\(scale)"
-        let loadSeconds = try await makeBackup(scale: scale, repo: repo, identity: "\(work)/id.txt", client: client, logger: logger, say: say)
+        let loadSeconds = try await Self.makeBackup(scale: scale, repo: repo, identity: "\(work)/id.txt", client: client, logger: logger, say: say)
         var f = Figures(scale: scale, jobs: jobs)
         f.loadSeconds = loadSeconds
 
@@ -104,7 +104,7 @@ struct BenchDrillCommand: AsyncParsableCommand {
     }
 
     /// Loads the fixture into a throw-away source sandbox and backs it up into `repo`; returns the load time.
-    func makeBackup(scale: Int, repo: String, identity: String, client: DockerClient, logger: Logger, say: @escaping @Sendable (String) -> Void) async throws -> Double {
+    static func makeBackup(scale: Int, repo: String, identity: String, client: DockerClient, logger: Logger, say: @escaping @Sendable (String) -> Void) async throws -> Double {
         let recipient = try await runProgramAsync(["age-keygen", "-y", identity]).trimmingCharacters(in: .whitespacesAndNewlines)
         var spec = try StackSpec.defaultStack()
         spec.services = spec.services.filter { $0.role == .postgres }

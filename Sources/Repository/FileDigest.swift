@@ -10,8 +10,9 @@ public enum FileDigest {
     }
 
     public static func sha256(path: String, onProgress: ((Int64) -> Void)? = nil) throws -> (size: Int64, sha256: String) {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw RepositoryError(message: "\(path): cannot read") }
-        defer { try? h.close() }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw RepositoryError(message: "\(path): cannot read: \(String(cString: strerror(errno)))") }
+        let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         var hasher = SHA256()
         var size: Int64 = 0
         while let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty {

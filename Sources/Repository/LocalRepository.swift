@@ -13,24 +13,49 @@ public struct LocalRepository: ObjectStore {
 
     public func localPath(of key: String) -> String? { path(of: key) }
 
+    /// Walks the folder with readdir(3), so that a folder it may not read is an error naming the folder and
+    /// the system's reason, never a silently shorter listing (which would drill an older set, or none).
     public func list(prefix: String) throws -> [StoredObject] {
-        guard let walker = FileManager.default.enumerator(atPath: root) else {
-            throw RepositoryError(message: "\(root): cannot read the repository folder")
-        }
         var out: [StoredObject] = []
-        while let relative = walker.nextObject() as? String {
-            guard relative.hasPrefix(prefix), !relative.hasSuffix(LocalObjectWriter.partialSuffix),
-                  let attributes = walker.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular else { continue }
-            out.append(StoredObject(key: relative, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0))
-        }
+        try walk("", prefix: prefix, into: &out)
         return out
     }
 
-    public func read(_ key: String, range: Range<Int64>?) throws -> Data {
-        guard let handle = FileHandle(forReadingAtPath: path(of: key)) else {
-            throw RepositoryError(message: "\(path(of: key)): no such object")
+    func walk(_ relative: String, prefix: String, into out: inout [StoredObject]) throws {
+        let folder = relative.isEmpty ? root : "\(root)/\(relative)"
+        guard let dir = opendir(folder) else {
+            throw RepositoryError(message: "\(folder): cannot read the repository folder: \(String(cString: strerror(errno)))")
         }
-        defer { try? handle.close() }
+        defer { closedir(dir) }
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw RepositoryError(message: "\(folder): cannot read the repository folder: \(String(cString: strerror(errno)))") }
+                return
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name != ".", name != ".." else { continue }
+            let key = relative.isEmpty ? name : "\(relative)/\(name)"
+            // Only folders that can lead to a key under the prefix are entered.
+            guard key.hasPrefix(prefix) || prefix.hasPrefix(key + "/") else { continue }
+            var st = stat()
+            guard lstat("\(root)/\(key)", &st) == 0 else { continue }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: try walk(key, prefix: prefix, into: &out)
+            case S_IFREG where key.hasPrefix(prefix) && !key.hasSuffix(LocalObjectWriter.partialSuffix):
+                out.append(StoredObject(key: key, size: Int64(st.st_size)))
+            default: continue
+            }
+        }
+    }
+
+    public func read(_ key: String, range: Range<Int64>?) throws -> Data {
+        let fd = open(path(of: key), O_RDONLY)
+        guard fd >= 0 else {
+            let why = errno == ENOENT ? "no such object" : "cannot read: \(String(cString: strerror(errno)))"
+            throw RepositoryError(message: "\(path(of: key)): \(why)")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         guard let range else { return try handle.readToEnd() ?? Data() }
         try handle.seek(toOffset: UInt64(range.lowerBound))
         return try handle.read(upToCount: Int(range.count)) ?? Data()

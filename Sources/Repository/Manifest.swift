@@ -73,12 +73,35 @@ public struct Manifest: Codable, Sendable, Equatable {
         return try e.encode(self)
     }
 
+    /// Decodes a manifest. What is not one (truncated, not JSON, a field missing or of the wrong type) is a
+    /// `RepositoryError` saying what and where, in one line.
     public static func decode(_ data: Data) throws -> Manifest {
-        let m = try JSONDecoder().decode(Manifest.self, from: data)
+        let m: Manifest
+        do { m = try JSONDecoder().decode(Manifest.self, from: data) } catch let error as DecodingError {
+            throw RepositoryError(message: "not a valid manifest (\(data.count) bytes): \(Self.explain(error))")
+        }
         guard m.format <= currentFormat else {
             throw RepositoryError(message: "manifest format \(m.format) is newer than this acp-drill understands (\(currentFormat))")
         }
         return m
+    }
+}
+
+extension Manifest {
+    /// A decoding error in one line: what is wrong, and at which field.
+    static func explain(_ error: DecodingError) -> String {
+        func at(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let c):
+            let cause = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return "the JSON is damaged\(at(c.codingPath))" + (cause.map { ": \($0)" } ?? (c.debugDescription.isEmpty ? "" : ": \(c.debugDescription)"))
+        case .keyNotFound(let key, let c): return "the field \"\(key.stringValue)\" is missing\(at(c.codingPath))"
+        case .typeMismatch(let type, let c): return "expected \(type)\(at(c.codingPath))"
+        case .valueNotFound(let type, let c): return "expected \(type), found null\(at(c.codingPath))"
+        @unknown default: return "\(error)"
+        }
     }
 }
 

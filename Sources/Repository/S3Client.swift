@@ -99,6 +99,7 @@ public final class S3Client: Sendable {
     /// S3 errors (403, 404, …) are final.
     static func classify(_ error: any Error) -> Backoff.Outcome {
         if let e = error as? S3Error, e.status < 500 && e.status != 429 { return .fail(e) }
+        if error is LocalWriteError { return .fail(error) }
         return .retry(error)
     }
 
@@ -175,10 +176,12 @@ public final class S3Client: Sendable {
     }
 
     /// Downloads an object to a file (0600), resuming with a Range request after a cut transfer.
+    /// A local write that fails (a full disk) is final, not retried: the error names the file and the
+    /// system's reason.
     public func getFile(bucket: String, key: String, to file: String) throws {
-        _ = FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
-        guard let out = FileHandle(forWritingAtPath: file) else { throw RepositoryError(message: "\(file): cannot write") }
-        defer { try? out.close() }
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw LocalWriteError(file: file, errno: errno) }
+        defer { close(fd) }
         let describe = "GET s3://\(bucket)/\(key)"
         var written: Int64 = 0
         try backoff.run({ _ in
@@ -187,7 +190,7 @@ public final class S3Client: Sendable {
             let failure = ErrorBox()
             do {
                 let head = try http.streamBlocking(req) { chunk in
-                    if failure.status == nil { try out.write(contentsOf: Data(chunk)); written += Int64(chunk.count) } else { failure.body += chunk }
+                    if failure.status == nil { try LocalWriteError.writeAll(chunk, to: fd, file: file); written += Int64(chunk.count) } else { failure.body += chunk }
                 } onHead: { head in
                     if !(200 ..< 300).contains(head.status) { failure.status = head.status }
                 }
@@ -255,6 +258,29 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(request): \(status) \(code): \(message)" }
+}
+
+/// A download's local file could not be written (ENOSPC, EIO, …): final, never retried.
+public struct LocalWriteError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var errno: Int32
+
+    public var description: String {
+        "\(file): cannot write the download: \(String(cString: strerror(errno)))" + (errno == ENOSPC ? " (its file system is full)" : "")
+    }
+
+    /// write(2) until every byte of `chunk` is written.
+    static func writeAll(_ chunk: UnsafeRawBufferPointer, to fd: Int32, file: String) throws {
+        var offset = 0
+        while offset < chunk.count {
+            let n = Foundation.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+            if n < 0 {
+                if Foundation.errno == EINTR { continue }
+                throw LocalWriteError(file: file, errno: Foundation.errno)
+            }
+            offset += n
+        }
+    }
 }
 
 /// A byte range of a file as a request body, opened afresh for every attempt.

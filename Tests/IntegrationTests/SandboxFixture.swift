@@ -43,16 +43,19 @@ func resourcesByName(_ project: String, _ client: DockerClient) async throws -> 
 @discardableResult
 /// Runs acp-drill. With `until`, stderr is read until it holds the trigger; then `signal` is sent, or with
 /// `hangUp` the reader goes away (both pipes closed, as `acp-drill run | head` does) and the run goes on.
+/// `launcher` runs it through another program (`setpriv …`), found on PATH.
 func runCLI(_ args: [String], environment: [String: String] = [:], until: (@Sendable (String) -> Bool)? = nil,
-            signal: Int32? = nil, hangUp: Bool = false) async throws -> (Int32, String, String) {
-    try await BlockingExecutor.run("test") { try runCLIBlocking(args, environment: environment, until: until, signal: signal, hangUp: hangUp) }
+            signal: Int32? = nil, hangUp: Bool = false, launcher: [String] = []) async throws -> (Int32, String, String) {
+    try await BlockingExecutor.run("test") {
+        try runCLIBlocking(args, environment: environment, until: until, signal: signal, hangUp: hangUp, launcher: launcher)
+    }
 }
 
 func runCLIBlocking(_ args: [String], environment: [String: String], until: (@Sendable (String) -> Bool)?, signal: Int32?,
-                    hangUp: Bool = false) throws -> (Int32, String, String) {
+                    hangUp: Bool = false, launcher: [String] = []) throws -> (Int32, String, String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: acpDrillBinary)
-    process.arguments = args
+    process.executableURL = URL(fileURLWithPath: launcher.isEmpty ? acpDrillBinary : "/usr/bin/env")
+    process.arguments = launcher.isEmpty ? args : launcher + [acpDrillBinary] + args
     var env = ProcessInfo.processInfo.environment
     for key in ["ACP_BACKUP_AGE_RECIPIENT", "ACP_BACKUP_GPG_RECIPIENT", "ACP_BACKUP_AGE_IDENTITY", "ACP_BACKUP_S3_BUCKET", "DATABASES"] { env[key] = nil }
     process.environment = env.merging(environment) { $1 }
