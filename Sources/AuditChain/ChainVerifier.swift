@@ -177,16 +177,26 @@ public struct ChainVerifier: Sendable {
     }
 
     /// Compares restored roots with a separately stored list (the backup's snapshot, or a customer's
-    /// archive): every day in `reference` must have an identical root in `restored`.
+    /// archive): every day in `reference` must have its root in `restored`.
+    /// Compares each reference root with the restored root of its day: what customers archive (the root
+    /// hash, the first and last id, the leaf count) always; the signature only where the reference has one.
+    /// The first day that differs is named with every field that differs.
     public static func compare(restored: [TransparencyRoot], reference: [TransparencyRoot], kind: ChainFailure.Kind) -> ChainFailure? {
         let byDay = Dictionary(restored.map { ($0.day, $0) }, uniquingKeysWith: { a, _ in a })
         for ref in reference.sorted(by: { $0.day < $1.day }) {
             guard let r = byDay[ref.day] else {
                 return ChainFailure(kind: kind, day: ref.day, message: "day \(ref.day): in the reference roots but not in the restored table")
             }
-            if r.rootHash != ref.rootHash || r.firstID != ref.firstID || r.lastID != ref.lastID || r.signature != ref.signature {
+            var differs: [String] = []
+            if r.rootHash != ref.rootHash { differs.append("root_hash \(ChainHash.hex(r.rootHash).prefix(16))… vs \(ChainHash.hex(ref.rootHash).prefix(16))…") }
+            if r.firstID != ref.firstID { differs.append("first_id \(r.firstID) vs \(ref.firstID)") }
+            if r.lastID != ref.lastID { differs.append("last_id \(r.lastID) vs \(ref.lastID)") }
+            if r.leafCount != ref.leafCount { differs.append("leaf_count \(r.leafCount) vs \(ref.leafCount)") }
+            // What a customer archives may carry no signature: one is compared only where the reference has it.
+            if !ref.signature.isEmpty && r.signature != ref.signature { differs.append("the signature differs") }
+            if !differs.isEmpty {
                 return ChainFailure(kind: kind, day: ref.day,
-                                    message: "day \(ref.day): the restored root differs from the reference (root \(ChainHash.hex(r.rootHash).prefix(16))… vs \(ChainHash.hex(ref.rootHash).prefix(16))…)")
+                                    message: "day \(ref.day): the restored root differs from the reference (restored vs reference): " + differs.joined(separator: ", "))
             }
         }
         return nil

@@ -35,6 +35,9 @@ public struct BackupConfig: Sendable {
     /// pg_dump's zlib level (0–9). Default 1: pg_dump's compression is the backup's bottleneck (one core),
     /// level 1 is several times faster than the default 6 for a modestly larger dump.
     public var compressLevel: Int = 1
+    /// The manifest-signing key (`ACP_BACKUP_SIGNING_KEY`, a file of `acp-drill keys generate`): when set,
+    /// every set is signed. Separate from the encryption key; never in the repository.
+    public var signingKey: SigningKey?
 
     /// What is wrong with the environment, naming each missing variable or tool (exit 2).
     public struct Problem: Error, Sendable, CustomStringConvertible {
@@ -85,6 +88,10 @@ public struct BackupConfig: Sendable {
         if let text = value("ACP_BACKUP_COMPRESS") {
             if let n = Int(text), (0 ... 9).contains(n) { compress = n } else { problems.append("ACP_BACKUP_COMPRESS must be 0–9 (got \(text))") }
         }
+        var signingKey: SigningKey?
+        if let path = value("ACP_BACKUP_SIGNING_KEY") {
+            do { signingKey = try SigningKey.load(path: path) } catch { problems.append("ACP_BACKUP_SIGNING_KEY: \(error)") }
+        }
         if !problems.isEmpty { throw Problem(messages: problems) }
         var config = BackupConfig(
             encryption: encryption ?? .age(recipient: "(not set)"), destination: destination ?? .local(path: "(not set)"),
@@ -92,6 +99,7 @@ public struct BackupConfig: Sendable {
             user: value("POSTGRES_USER") ?? "postgres", password: password ?? "", databases: databases,
             ageIdentity: value("ACP_BACKUP_AGE_IDENTITY"), gpgHome: value("ACP_BACKUP_GPG_HOMEDIR"))
         config.compressLevel = compress
+        config.signingKey = signingKey
         return config
     }
 }

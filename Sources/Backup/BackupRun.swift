@@ -106,6 +106,11 @@ public struct BackupRun: Sendable {
             objects: objects, failures: failures)
         manifest.compressLevel = config.compressLevel
         let encoded = try manifest.encoded()
+        // The signature goes first: a set that looks complete (its manifest present) is signed, or never was.
+        if let key = config.signingKey {
+            let signature = try ManifestSignature.sign(encoded, with: key).encoded()
+            try await BlockingExecutor.run("backup") { try repo.put(ManifestSignature.key(timestamp), data: signature) }
+        }
         try await BlockingExecutor.run("backup") { try repo.put(SetLayout.manifestKey(timestamp), data: encoded) }
         return Outcome(manifest: manifest, location: "\(store)/\(timestamp)")
     }

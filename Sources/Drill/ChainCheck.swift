@@ -10,7 +10,7 @@ public enum ChainCheck {
     /// to undo here. The casts pin each column's binary representation whatever the table's declared types.
     static let rowsQuery = """
         SELECT id::int8, tenant_id::uuid, occurred_at::timestamptz, actor::text, action::text, resource::text, \
-        payload::jsonb, prev_hash::bytea, row_hash::bytea FROM audit_logs ORDER BY id
+        payload::jsonb, prev_hash::bytea, row_hash::bytea FROM public.audit_logs ORDER BY id
         """
 
     /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
@@ -20,7 +20,7 @@ public enum ChainCheck {
     public static func roots(_ target: PostgresTarget) async throws -> [TransparencyRoot] {
         try await target.query("""
             SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex'), key_id, encode(signature, 'hex'),
-            to_char(signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM transparency_roots ORDER BY day
+            to_char(signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM public.transparency_roots ORDER BY day
             """).map { f in
             TransparencyRoot(day: f[0], firstID: Int64(f[1]) ?? -1, lastID: Int64(f[2]) ?? -1, leafCount: Int64(f[3]) ?? -1,
                              rootHash: ChainHash.bytes(hex: f[4]) ?? [], keyID: f[5], signature: ChainHash.bytes(hex: f[6]) ?? [],
@@ -31,7 +31,7 @@ public enum ChainCheck {
     public static func keys(_ target: PostgresTarget) async throws -> [HistoricalKey] {
         try await target.query("""
             SELECT key_id, algorithm, encode(public_key, 'hex'), to_char(valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-            coalesce(to_char(valid_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '') FROM transparency_historical_keys
+            coalesce(to_char(valid_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '') FROM public.transparency_historical_keys
             """).map { f in
             HistoricalKey(keyID: f[0], algorithm: f[1], publicKey: ChainHash.bytes(hex: f[2]) ?? [], validFrom: UTCTime.parse(f[3]) ?? 0,
                           validTo: f[4].isEmpty ? nil : UTCTime.parse(f[4]))
@@ -47,6 +47,8 @@ public enum ChainCheck {
     /// `verify`, also returning the roots it read: one pass over the platform tables feeds verify_chain
     /// and the roots comparisons.
     public static func read(_ target: PostgresTarget) async throws -> (report: ChainReport, roots: [TransparencyRoot]) {
+        let target = pinned(target)
+        try await checkKinds(target)
         let roots = try await roots(target)
         let keys = try await keys(target)
         let state = Mutex((reader: CopyBinaryReader(), verifier: ChainVerifier(roots: roots, keys: keys), hasher: RowHasher()))
@@ -62,6 +64,44 @@ public enum ChainCheck {
             return s.verifier.finish()
         }
         return (report, roots)
+    }
+
+    /// The platform tables the chain is read from, each in `public`.
+    static let tables = ["audit_logs", "transparency_roots", "transparency_historical_keys"]
+
+    /// `target` with a search path that only the system catalog is on: the reads name their tables by
+    /// schema, and no function or operator a dump defined (in `public`, ahead of `pg_catalog` through an
+    /// `ALTER DATABASE … SET search_path`) can stand in for a built-in one.
+    static func pinned(_ target: PostgresTarget) -> PostgresTarget {
+        var t = target
+        t.sessionOptions = [target.sessionOptions, "-c search_path=pg_catalog,pg_temp"].compactMap { $0 }.joined(separator: " ")
+        return t
+    }
+
+    /// Each platform table present must be an ordinary table: a view, a materialized view, a foreign or
+    /// partitioned table can answer one reader differently from the next (a view over a function that
+    /// forges the first read), so the chain is not read from one.
+    static func checkKinds(_ target: PostgresTarget) async throws {
+        let names = tables.map { "'\($0)'" }.joined(separator: ", ")
+        let rows = try await target.query("""
+            SELECT c.relname, c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+            WHERE n.nspname = 'public' AND c.relname IN (\(names)) ORDER BY c.relname
+            """)
+        for row in rows where row.count == 2 && row[1] != "r" {
+            throw QueryError(database: target.database,
+                             message: "public.\(row[0]) is \(kindName(row[1])), not an ordinary table: the chain, its roots and keys are read only from ordinary tables (a view or a function can answer each read differently)")
+        }
+    }
+
+    static func kindName(_ relkind: String) -> String {
+        switch relkind {
+        case "v": "a view"
+        case "m": "a materialized view"
+        case "f": "a foreign table"
+        case "p": "a partitioned table"
+        case "S": "a sequence"
+        default: "of relkind '\(relkind)'"
+        }
     }
 
     static func add(_ row: CopyBinaryReader.Row, to verifier: inout ChainVerifier, hasher: inout RowHasher, database: String) throws {

@@ -19,6 +19,10 @@ public struct DrillOptions: Sendable {
     public var jobs: Int = DrillOptions.defaultJobs
     /// The machine's cores, at least 2.
     public static let defaultJobs = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// The keys trusted to sign sets (`--trusted-keys`): with them the manifest's signature must verify
+    /// before anything it says is acted on. Without them the set's authenticity is not verified, and the
+    /// report and the verdict line say so.
+    public var trustedKeys: TrustedKeys?
     public var customerRoots: [TransparencyRoot]?
     public var customerRootsSource: String?
     public var userChecks: [UserCheck] = []

@@ -144,15 +144,31 @@ public struct DrillReport: Codable, Sendable {
         public var status: CheckResult.Status
     }
 
-    /// The drill's last line: `Restore drill PASSED — N rows verified` or `Restore drill FAILED — <first failure>`.
+    /// The drill's last line, always one line (cron and CI read it): `Restore drill PASSED — N rows verified`
+    /// or `Restore drill FAILED — <first failure>`, a failure's text folded onto one line (`oneLine`); the
+    /// full text is in the report and on stderr.
     public var lastLine: String {
         switch verdict {
         case .passed:
             let breach = budgetExceeded ? " (over budget: \(stages.filter(\.overBudget).map(\.name).joined(separator: ", ")))" : ""
-            return "Restore drill PASSED — \(rowsVerified) rows verified\(breach)"
-        case .failed: return "Restore drill FAILED — \(firstFailure ?? "unknown failure")"
-        case .aborted: return "Restore drill ABORTED — \(firstFailure ?? "interrupted")"
+            return Self.oneLine("Restore drill PASSED — \(rowsVerified) rows verified\(breach)\(authenticityNotVerified ? " (authenticity not verified: no trusted keys)" : "")")
+        case .failed: return Self.oneLine("Restore drill FAILED — \(firstFailure ?? "unknown failure")")
+        case .aborted: return Self.oneLine("Restore drill ABORTED — \(firstFailure ?? "interrupted")")
         }
+    }
+
+    /// The set's signature was not checked (no trusted keys): the verdict line says so.
+    public var authenticityNotVerified: Bool { checks.contains { $0.name == "manifest.signature" && $0.status == .skipped } }
+
+    /// The longest verdict line, in characters.
+    public static let lineLimit = 400
+
+    /// `text` on one line: its lines trimmed and joined with " / " (blank ones dropped), cut to `lineLimit`
+    /// characters with "…".
+    public static func oneLine(_ text: String) -> String {
+        let folded = text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " / ")
+        return folded.count > lineLimit ? String(folded.prefix(lineLimit - 1)) + "…" : folded
     }
 
     public func encoded() throws -> Data {

@@ -65,6 +65,7 @@ public final class DrillRun: Sendable {
         var aborted = false
         var sandboxInfo: DrillReport.SandboxInfo?
         var engine = EngineDescription(version: nil, api: nil)
+        let watch = EngineWatch(backend: backend, ledger: ledger)
         do {
             await stage("gc") {
                 let now = Date()
@@ -112,22 +113,31 @@ public final class DrillRun: Sendable {
         } catch let error as DrillError where error.kind == .configuration {
             if !options.keep { _ = try? await backend.teardown(project: project.name, logger: logger) }
             throw error
+        } catch is SetRefused {
+            // Recorded as its check (manifest.signature): nothing of the set was fetched.
         } catch {
             let at = ledger.currentStage
             if Task.isCancelled || error is CancellationError {
                 aborted = true
                 ledger.check("interrupted", .core, .failed, "interrupted during \(at): the drill was cancelled (SIGINT/SIGTERM)")
             } else if backend.isEngineLoss(error) {
-                ledger.check("engine", .core, .failed, "the engine at \(backend.engineAddress) stopped answering during \(at): \(error)",
-                             fix: "the container engine went away mid-drill (a restart, a crash, its socket removed): bring it back and drill again; this drill's sandbox is removed once the engine answers, or by the next gc")
+                ledger.check("engine", .core, .failed, "the engine at \(backend.engineAddress) stopped answering during \(at): \(error)", fix: Self.engineFix)
             } else {
                 ledger.check(at, .core, .failed, "\(error)", fix: Self.fix(for: error))
             }
         }
-        // Checks catch their own errors: a failed drill whose engine no longer answers names it as the cause.
-        if ledger.failed, !aborted, !ledger.snapshot.checks.contains(where: { $0.name == "engine" }), await backend.describeEngine().version == nil {
-            ledger.check("engine", .core, .failed, "the engine at \(backend.engineAddress) stopped answering during \(ledger.currentStage)",
-                         fix: "the container engine went away mid-drill (a restart, a crash, its socket removed): bring it back and drill again")
+        // Checks catch their own errors, and a restarted engine answers again by the time the drill looks: a
+        // failed drill whose engine went away at any moment (the watch) names it as the cause. An outage the
+        // drill came through whole is recorded, as a passed check.
+        let outage = watch.stop()
+        if !aborted, !ledger.snapshot.checks.contains(where: { $0.name == "engine" }) {
+            if let outage {
+                let what = "the engine at \(backend.engineAddress) \(EngineWatch.describe(outage))"
+                if ledger.failed { ledger.check("engine", .core, .failed, what, fix: Self.engineFix) }
+                else { ledger.check("engine", .core, .passed, what + "; every check after it passed") }
+            } else if ledger.failed, await backend.describeEngine().version == nil {
+                ledger.check("engine", .core, .failed, "the engine at \(backend.engineAddress) stopped answering during \(ledger.currentStage)", fix: Self.engineFix)
+            }
         }
         if let info = sandboxInfo { sandboxInfo = await tearDown(project, info) }
         return DrillReport(id: id, ledger: ledger.snapshot, options: options, startedAt: startedAt, durationSeconds: ledger.elapsed,
@@ -183,10 +193,17 @@ public final class DrillRun: Sendable {
         }
         var rng = SystemRandomNumberGenerator()
         let ts = try options.selection.pick(from: sets, using: &rng)
-        let manifest: Manifest
-        do { manifest = try await BlockingExecutor.run("drill") { try source.manifest(ts) } } catch {
+        let bytes: Data
+        do { bytes = try await BlockingExecutor.run("drill") { try source.read(SetLayout.manifestKey(ts)) } } catch {
             throw DrillError(.source, "set \(ts): cannot read its manifest: \(error)")
         }
+        let signature = await readSignature(ts)
+        let manifest: Manifest
+        do { manifest = try Manifest.decode(bytes) } catch {
+            if options.trustedKeys != nil { try refuseUnauthentic(ts, "\(SetLayout.manifestKey(ts)) is not a manifest: \(error)") }
+            throw DrillError(.damagedManifest, "set \(ts): \(SetLayout.manifestKey(ts)) is refused, nothing of the set is fetched: \(error)")
+        }
+        try checkSignature(ts, bytes: bytes, manifest: manifest, signature: signature)
         let problems = manifest.safetyProblems()
         guard problems.isEmpty else {
             throw DrillError(.unsafeManifest, "set \(ts): the manifest is refused, nothing of it is fetched: " + problems.joined(separator: "; "))
@@ -194,12 +211,31 @@ public final class DrillRun: Sendable {
         guard manifest.format <= Manifest.currentFormat else {
             throw DrillError(.configuration, "set \(ts): manifest format \(manifest.format) is newer than this acp-drill reads (\(Manifest.currentFormat)); upgrade acp-drill")
         }
-        if !manifest.failures.isEmpty {
-            ledger.check("backup.complete", .core, .failed,
-                         "the backup recorded \(manifest.failures.count) failed database(s): " + manifest.failures.map { "\($0.database) (\($0.step))" }.joined(separator: ", "),
-                         fix: "those databases are not in this set; fix the backup (acp-drill backup names the error) or drill an older set with --backup TS")
-        }
+        checkComplete(manifest)
         return (ts, manifest)
+    }
+
+    /// `backup.complete`: the manifest agrees with itself. Every database it lists has its dump, unless the
+    /// backup recorded that database's failure; no dump is of a database it does not list. An object dropped
+    /// from the manifest (which would otherwise let its checks be skipped) fails here.
+    func checkComplete(_ manifest: Manifest) {
+        var problems: [String] = []
+        var fix = "those databases are not in this set; fix the backup (acp-drill backup names the error) or drill an older set with --backup TS"
+        if !manifest.failures.isEmpty {
+            problems.append("the backup recorded \(manifest.failures.count) failed database(s): " + manifest.failures.map { "\($0.database) (\($0.step))" }.joined(separator: ", "))
+        }
+        let dumped = Set(manifest.objects.compactMap(\.database)), failed = Set(manifest.failures.map(\.database)), listed = Set(manifest.databases)
+        let missing = manifest.databases.filter { !dumped.contains($0) && !failed.contains($0) }
+        let unlisted = manifest.objects.compactMap(\.database).filter { !listed.contains($0) }
+        if !missing.isEmpty {
+            problems.append("the manifest lists \(missing.joined(separator: ", ")) but carries no object for \(missing.count == 1 ? "it" : "them")")
+        }
+        if !unlisted.isEmpty { problems.append("the manifest carries dumps of \(unlisted.joined(separator: ", ")), which it does not list") }
+        if !missing.isEmpty || !unlisted.isEmpty {
+            fix = "acp-drill backup never writes such a manifest: treat the repository as tampered with (sign sets and drill with trusted keys), and drill an older set with --backup TS"
+        }
+        guard !problems.isEmpty else { return }
+        ledger.check("backup.complete", .core, .failed, problems.joined(separator: "; "), fix: fix)
     }
 
     func checkEncryption(_ manifest: Manifest) throws {
@@ -209,6 +245,8 @@ public final class DrillRun: Sendable {
         }
     }
 
+    static let engineFix = "the container engine went away mid-drill (a restart, a crash, its socket removed): bring it back and drill again; this drill's sandbox is removed once the engine answers, or by the next gc"
+
     /// The runbook's fix for a stage that failed outright.
     static func fix(for error: any Error) -> String? {
         if let e = error as? DrillError {
@@ -217,6 +255,8 @@ public final class DrillRun: Sendable {
             case .source: return "verify the repository location, endpoint, region and credentials"
             case .unsafeManifest:
                 return "acp-drill backup never writes such a manifest: treat the repository as tampered with, investigate who can write to it, and drill an older set with --backup TS"
+            case .damagedManifest:
+                return "acp-drill writes a manifest last and atomically, so a damaged one is storage corruption or tampering: investigate the repository (who can write it, its integrity) and drill an older set with --backup TS"
             case .configuration: return nil
             }
         }

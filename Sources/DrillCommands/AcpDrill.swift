@@ -24,7 +24,7 @@ public struct AcpDrill: AsyncParsableCommand {
         version: version,
         subcommands: [
             SandboxUpCommand.self, SandboxExecCommand.self, SandboxRunInCommand.self, SandboxDownCommand.self,
-            SandboxLsCommand.self, SandboxGcCommand.self, RunCommand.self, BackupCommand.self, VerifyChainCommand.self, ChecksCommand.self, GateCommand.self, ReportCommand.self, DemoCommand.self, EngineCommand.self, BenchCommand.self,
+            SandboxLsCommand.self, SandboxGcCommand.self, RunCommand.self, BackupCommand.self, VerifyChainCommand.self, ChecksCommand.self, GateCommand.self, ReportCommand.self, KeysCommand.self, DemoCommand.self, EngineCommand.self, BenchCommand.self,
         ]
     )
 

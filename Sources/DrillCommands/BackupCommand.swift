@@ -24,6 +24,9 @@ struct BackupCommand: AsyncParsableCommand {
                                        --databases-from pgbouncer.ini)
               ACP_BACKUP_COMPRESS      pg_dump's zlib level 0-9 (default 1:
                                        compression is the bottleneck)
+              ACP_BACKUP_SIGNING_KEY   the manifest-signing key file (acp-drill keys
+                                       generate); every set is then signed, and
+                                       drills with --trusted-keys verify it
             Each dump streams pg_dump | age through a SHA-256 into the repository: no plaintext on disk, bounded
             memory. A database that fails is recorded in the manifest and the others are still backed up.
             Exit codes: 0 every step succeeded, 1 some database failed, 2 configuration (the missing variable or tool is named).
@@ -76,6 +79,8 @@ struct BackupCommand: AsyncParsableCommand {
         let total = outcome.manifest.objects.reduce(Int64(0)) { $0 + $1.size }
         let seconds = Double((ContinuousClock.now - start).components.seconds)
         print("backup set \(outcome.manifest.timestamp): \(outcome.manifest.objects.count) object(s), \(total) bytes encrypted with \(outcome.manifest.encryption), in \(Int(seconds)) s → \(outcome.location)")
+        print(config.signingKey.map { "signed: \(ManifestSignature.key(outcome.manifest.timestamp)) by key \($0.keyID)" }
+              ?? "unsigned: set ACP_BACKUP_SIGNING_KEY (acp-drill keys generate) so that drills can prove the set is authentic")
         for f in outcome.manifest.failures { print("FAILED \(f.database) (\(f.step)): \(f.message)") }
         var verifyFailed = false
         if let backend {

@@ -56,6 +56,14 @@ enum DrillConfiguration {
                 customer = try RootsFile.parse(data, source: customerRoots)
             } catch { problems.append("\(error)") }
         }
+        // The keys trusted to sign sets: with them, an unsigned or badly signed set is refused.
+        var trusted: TrustedKeys?
+        if let path = flags.trustedKeys ?? value("ACP_DRILL_TRUSTED_KEYS") {
+            do {
+                guard let data = FileManager.default.contents(atPath: path) else { throw DrillError(.configuration, "--trusted-keys \(path): cannot read the file") }
+                trusted = try TrustedKeys.parse(data, source: path)
+            } catch { problems.append("\(error)") }
+        }
         var stack: StackSpec?
         do { stack = try flags.stack.stack(environment: env) } catch { problems.append("the stack file was refused (see above)") }
         guard problems.isEmpty, let store, let stack else { return .failure(Problems(messages: problems)) }
@@ -69,6 +77,7 @@ enum DrillConfiguration {
         options.keepTTL = DurationText.positiveSeconds(flags.keepTtl) ?? options.keepTTL
         if let jobs = flags.jobs { options.jobs = jobs }
         options.customerRoots = customer
+        options.trustedKeys = trusted
         options.customerRootsSource = flags.customerRoots
         options.userChecks = checksFile.sql
         options.jobChecks = checksFile.jobs

@@ -39,6 +39,12 @@ struct RunCommand: AsyncParsableCommand {
                                        generated per drill)
               ACP_DRILL_OPERATOR       who runs the drill, for the log (default:
                                        $USER, else "system")
+              ACP_DRILL_TRUSTED_KEYS   the trusted-keys file (as --trusted-keys)
+            With trusted keys, the manifest's Ed25519 signature (<ts>/manifest.json.sig, made by the backup
+            with ACP_BACKUP_SIGNING_KEY) must verify, by a trusted key within its window, before anything the
+            manifest says is acted on: an unsigned, altered or foreign-signed set fails manifest.signature
+            and nothing of it is fetched. Without them the report and the last line say that the set's
+            authenticity was not verified.
             Plaintext exists only inside the sandbox: each dump is decrypted straight into it over exec stdin.
             The host's private 0700 scratch folder holds ciphertext downloaded from S3 at most, and is removed
             on every exit path (a killed run's folder is swept by the next run, and its sandbox, an orphan, is
@@ -80,6 +86,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long a kept sandbox lives before gc may remove it.", valueName: "duration")) var keepTtl = "24h"
     @Option(help: ArgumentHelp("Time budgets, e.g. restore=10m,total=15m (download, decrypt, restore per database, verify, total).", valueName: "list")) var budget: [String] = []
     @Option(help: ArgumentHelp("The job budget shared by the concurrent restores (default: the machine's cores).", valueName: "n")) var jobs: Int?
+    @Option(help: ArgumentHelp("The public keys trusted to sign sets (acp-drill keys generate; or ACP_DRILL_TRUSTED_KEYS): an unsigned, altered or foreign-signed set is refused.", valueName: "file")) var trustedKeys: String?
     @Option(help: ArgumentHelp("Customer-archived transparency roots (JSON lines or array) the restored roots must match.", valueName: "file")) var customerRoots: String?
     @Option(help: ArgumentHelp("Your checks (YAML, checks: [...]): SQL {name, database, query, expect | expect_min/expect_max, timeout} or jobs {name, image, command, environment, timeout, expect_exit, expect_output}.", valueName: "file")) var checks: String?
     @Option(help: ArgumentHelp("Where the JSON reports go.", valueName: "dir")) var reports = "reports/restore_drill"
@@ -110,47 +117,38 @@ struct RunCommand: AsyncParsableCommand {
             for p in problems.messages { printError("error: \(p)") }
             throw DrillExit.configuration
         }
+        let outputs = Outputs(reports: reports, log: noLog ? nil : log, junit: junit, metrics: metrics, html: html, json: json)
         if dryRun {
             try await printPlan(options)
+            for problem in outputs.unwritable() { print("outputs: \(problem)") }
             return
+        }
+        // The evidence is the point of a drill: a folder it cannot write is found before anything starts.
+        let unwritable = outputs.unwritable()
+        guard unwritable.isEmpty else {
+            for problem in unwritable { printError("error: \(problem); nothing was started") }
+            throw DrillExit.configuration
         }
         let backend = try await engine.backend()
         let progress = DrillProgress(terminal: isatty(2) == 1)
         let drill = DrillRun(options: options, backend: backend, logger: logger) { progress.handle($0) }
-        let outputs = Outputs(reports: reports, log: noLog ? nil : log, junit: junit, metrics: metrics, html: html, json: json)
         let report: DrillReport
+        let unwritten: [String]
         do {
-            report = try await interruptible {
+            (report, unwritten) = try await interruptible {
                 let report = try await drill.run()
-                Self.writeOutputs(report, outputs)
-                return report
+                return (report, Self.writeOutputs(report, outputs))
             }
         } catch let error as DrillError where error.kind == .configuration {
             printError("error: \(error.message)")
             throw DrillExit.configuration
         }
         switch report.verdict {
+        case .aborted: throw DrillExit.interrupted
+        case _ where !unwritten.isEmpty: throw DrillExit.failure
         case .passed: if report.budgetExceeded { throw DrillExit.budgetExceeded }
         case .failed: throw DrillExit.failure
-        case .aborted: throw DrillExit.interrupted
         }
-    }
-
-    struct Outputs {
-        var reports: String, log: String?, junit: String?, metrics: String?, html: String?, json: Bool
-    }
-
-    static func writeOutputs(_ report: DrillReport, _ o: Outputs) {
-        if o.json, let text = try? jsonText(report) { print(text) }
-        DrillProgress.summary(report)
-        do { let path = try report.write(toDirectory: o.reports); print("report: \(path)") } catch { printError("error: writing the report: \(error)") }
-        if let log = o.log { do { try report.appendRunbookRow(to: log); print("drill log: \(log)") } catch { printError("error: appending to \(log): \(error)") } }
-        if let junit = o.junit { do { try report.writeJUnit(to: junit) } catch { printError("error: writing \(junit): \(error)") } }
-        if let metrics = o.metrics { do { try report.writePrometheus(to: metrics) } catch { printError("error: writing \(metrics): \(error)") } }
-        if let html = o.html {
-            do { try DrillReport.writeFile(Data(try DrillPage.render(report).utf8), to: html); print("page: \(html)") } catch { printError("error: writing \(html): \(error)") }
-        }
-        print(report.lastLine)
     }
 
     func printPlan(_ options: DrillOptions) async throws {

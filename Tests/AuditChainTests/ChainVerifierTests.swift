@@ -162,6 +162,21 @@ struct Fixture {
         other[0].rootHash[0] ^= 1
         #expect(ChainVerifier.compare(restored: f.roots, reference: other, kind: .archivedRootMismatch)?.day == "2026-05-16")
         #expect(ChainVerifier.compare(restored: [f.roots[0]], reference: f.roots, kind: .snapshotMismatch)?.day == "2026-05-17")
+
+        // What a customer archives carries no signature: compared without one, a correct set matches.
+        let unsigned = f.roots.map { r -> TransparencyRoot in var r = r; r.signature = []; r.keyID = ""; r.signedAt = 0; return r }
+        #expect(ChainVerifier.compare(restored: f.roots, reference: unsigned, kind: .archivedRootMismatch) == nil)
+        // A reference that carries one still has it compared.
+        var resigned = f.roots
+        resigned[1].signature[0] ^= 1
+        #expect(ChainVerifier.compare(restored: f.roots, reference: resigned, kind: .snapshotMismatch)?.message.contains("the signature differs") == true)
+        // Every field that differs is named, restored first.
+        var counted = unsigned
+        counted[0].leafCount += 1
+        counted[0].lastID += 1
+        let m = ChainVerifier.compare(restored: f.roots, reference: counted, kind: .archivedRootMismatch)?.message ?? ""
+        #expect(m.contains("last_id \(f.roots[0].lastID) vs \(f.roots[0].lastID + 1)") && m.contains("leaf_count \(f.roots[0].leafCount) vs \(f.roots[0].leafCount + 1)")
+                && !m.contains("root_hash") && !m.contains("signature"), "\(m)")
     }
 
     @Test("verification speed (figure printed, not a limit)")

@@ -50,9 +50,10 @@ struct DrillSource {
     }
 
     /// `acp-drill backup --repo DIR/<name>` of the source; returns the repository path.
-    func backup(_ name: String, databases: String? = nil) async throws -> String {
+    func backup(_ name: String, databases: String? = nil, env extra: [String: String] = [:]) async throws -> String {
         var env = ["ACP_BACKUP_AGE_RECIPIENT": recipient, "PGPASSWORD": password, "POSTGRES_HOST": host]
         if let databases { env["DATABASES"] = databases }
+        env.merge(extra) { $1 }
         let (code, out) = try await runCLI(["backup", "--no-verify", "--repo", "\(dir)/\(name)"], environment: env)
         #expect(code == 0, "backup \(name): \(out)")
         return "\(dir)/\(name)"
@@ -67,15 +68,15 @@ struct DrillSource {
         var lastLine: String { stdout.split(separator: "\n").last.map(String.init) ?? "" }
     }
 
-    /// `acp-drill run` on a repository; outputs go to DIR/out-<name>.
-    func drill(_ repo: String, name: String, _ extra: [String] = [], identity: String? = nil, env: [String: String] = [:],
-               until: (@Sendable (String) -> Bool)? = nil, signal: Int32? = nil, hangUp: Bool = false) async throws -> Drilled {
+    /// `acp-drill run` on a repository (a folder; nil: the S3 bucket `env` names); outputs go to DIR/out-<name>.
+    func drill(_ repo: String?, name: String, _ extra: [String] = [], identity: String? = nil, env: [String: String] = [:],
+               until: (@Sendable (String) -> Bool)? = nil, signal: Int32? = nil, hangUp: Bool = false, launcher: [String] = []) async throws -> Drilled {
         let out = "\(dir)/out-\(name)"
         var environment = ["ACP_BACKUP_AGE_IDENTITY": identity ?? "\(dir)/id.txt"]
         environment.merge(env) { $1 }
         let (code, stdout, stderr) = try await runCLI(
-            ["run", "--repo", repo, "--reports", "\(out)/reports", "--log", "\(out)/restore_drill.md", "--junit", "\(out)/junit.xml",
-             "--metrics", "\(out)/drill.prom"] + extra, environment: environment, until: until, signal: signal, hangUp: hangUp)
+            ["run"] + (repo.map { ["--repo", $0] } ?? []) + ["--reports", "\(out)/reports", "--log", "\(out)/restore_drill.md", "--junit", "\(out)/junit.xml",
+             "--metrics", "\(out)/drill.prom"] + extra, environment: environment, until: until, signal: signal, hangUp: hangUp, launcher: launcher)
         let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(out)/reports")) ?? []
         let report = files.first { $0.hasSuffix(".json") }.flatMap { FileManager.default.contents(atPath: "\(out)/reports/\($0)") }
             .flatMap { try? JSONDecoder().decode(DrillReport.self, from: $0) }

@@ -5,7 +5,8 @@ public import Common
 public enum CheckRegistry {
     /// Checks the pipeline's stages record as they go (the set, its transfer, the restore).
     public static let stageChecks: [CheckDescriptor] = [
-        CheckDescriptor("backup.complete", kind: .core, "the backup recorded no failed database in the set's manifest"),
+        CheckDescriptor("manifest.signature", kind: .core, "the manifest's Ed25519 signature verifies by a trusted key (--trusted-keys) within its window, before anything it says is acted on; skipped, and said in the verdict line, without trusted keys"),
+        CheckDescriptor("backup.complete", kind: .core, "the manifest agrees with itself: no failed database recorded, every database it lists has its dump, no dump of a database it does not list"),
         CheckDescriptor("checksum.<object>", kind: .core, "the object's size and SHA-256 match the manifest, before anything is decrypted"),
         CheckDescriptor("decrypt.<object>", kind: .core, "the object decrypts with the configured identity (age authenticates every chunk)"),
         CheckDescriptor("list.<db>", kind: .core, "pg_restore --list reads the dump's table of contents"),
@@ -13,7 +14,7 @@ public enum CheckRegistry {
         CheckDescriptor("restore", kind: .core, "at least one database dump of the set could be decrypted"),
         CheckDescriptor("services.start", kind: .core, needs: [.services], "the stack's app services start after the restore, in a sandbox whose isolation held"),
         CheckDescriptor("interrupted", kind: .core, "the drill was not cancelled (SIGINT/SIGTERM); after teardown the verdict is ABORTED"),
-        CheckDescriptor("engine", kind: .core, "the container engine kept answering; when it went away, this names it as the first failure"),
+        CheckDescriptor("engine", kind: .core, "the container engine kept answering (watched once a second); when it went away (a restart, a crash) and anything failed, this names it as the first failure; an outage the drill came through whole is recorded as passed"),
         CheckDescriptor("<stage>", kind: .core, "a stage that failed outright (pick, provision, …), with the error and its fix"),
     ]
 
