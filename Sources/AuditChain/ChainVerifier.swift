@@ -14,6 +14,13 @@ public struct ChainFailure: Error, Sendable, Codable, Equatable, CustomStringCon
     public var message: String
 
     public var description: String { message }
+
+    public init(kind: Kind, id: Int64? = nil, day: String? = nil, message: String) {
+        self.kind = kind
+        self.id = id
+        self.day = day
+        self.message = message
+    }
 }
 
 /// What `verify-chain` found.
@@ -28,6 +35,9 @@ public struct ChainReport: Sendable, Codable, Equatable {
     public var failure: ChainFailure?
 
     public var passed: Bool { failure == nil }
+
+    /// An empty report, or one that failed before any row was read.
+    public init(failure: ChainFailure? = nil) { self.failure = failure }
 }
 
 /// Verifies the audit hash chain and its signed daily roots as rows stream in, in id order.

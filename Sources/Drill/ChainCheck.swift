@@ -40,18 +40,25 @@ public enum ChainCheck {
 
     /// Verifies the chain and its roots in `target` (normally `acp_audit`). Rows stream out as binary COPY
     /// and are hashed from their raw bytes: constant memory, no per-field Strings.
-    public static func verify(_ target: PostgresTarget) async throws -> ChainReport {
-        try await read(target).report
+    public static func verify(_ target: PostgresTarget, pinnedKeys: [HistoricalKey]? = nil) async throws -> ChainReport {
+        try await read(target, pinnedKeys: pinnedKeys).report
     }
 
-    /// `verify`, also returning the roots it read: one pass over the platform tables feeds verify_chain
-    /// and the roots comparisons.
-    public static func read(_ target: PostgresTarget) async throws -> (report: ChainReport, roots: [TransparencyRoot]) {
+    /// `verify`, also returning the roots and keys it read: one pass over the platform tables feeds
+    /// verify_chain and the roots comparisons. With `pinnedKeys` (the operator's), roots are verified with
+    /// those keys only, never with keys the restored database carries; a restored key that is not pinned
+    /// (the same id and public key) fails the chain, named.
+    public static func read(_ target: PostgresTarget, pinnedKeys: [HistoricalKey]? = nil) async throws -> (report: ChainReport, roots: [TransparencyRoot], keys: [HistoricalKey]) {
         let target = pinned(target)
         try await checkKinds(target)
         let roots = try await roots(target)
         let keys = try await keys(target)
-        let state = Mutex((reader: CopyBinaryReader(), verifier: ChainVerifier(roots: roots, keys: keys), hasher: RowHasher()))
+        if let pinnedKeys, let foreign = keys.first(where: { k in !pinnedKeys.contains { $0.keyID == k.keyID && $0.publicKey == k.publicKey } }) {
+            let failure = ChainFailure(kind: .keyUnknown,
+                                       message: "key \"\(foreign.keyID)\" is in the restored transparency_historical_keys but not among the pinned transparency keys (a key the dump brought is never trusted)")
+            return (ChainReport(failure: failure), roots, keys)
+        }
+        let state = Mutex((reader: CopyBinaryReader(), verifier: ChainVerifier(roots: roots, keys: pinnedKeys ?? keys), hasher: RowHasher()))
         try await target.copyOutRaw("COPY (\(rowsQuery)) TO STDOUT (FORMAT binary)") { chunk in
             try state.withLock { s in
                 try s.reader.feed(chunk) { row in
@@ -63,7 +70,7 @@ public enum ChainCheck {
             try s.reader.finish()
             return s.verifier.finish()
         }
-        return (report, roots)
+        return (report, roots, keys)
     }
 
     /// The platform tables the chain is read from, each in `public`.

@@ -23,6 +23,9 @@ public struct DrillOptions: Sendable {
     /// before anything it says is acted on. Without them the set's authenticity is not verified, and the
     /// report and the verdict line say so.
     public var trustedKeys: TrustedKeys?
+    /// The transparency keys the operator pins (`--transparency-keys`): roots verify with these only, and a
+    /// key the restored database carries but the file does not fails verify_chain.
+    public var transparencyKeys: [HistoricalKey]?
     public var customerRoots: [TransparencyRoot]?
     public var customerRootsSource: String?
     public var userChecks: [UserCheck] = []

@@ -37,3 +37,42 @@ public enum RootsFile {
         }
     }
 }
+
+/// The transparency keys an operator pins (`--transparency-keys`): JSON lines (or one array) of
+/// `key_id`, `public_key` (hex, 32-byte Ed25519), `valid_from`, `valid_to` (RFC 3339; absent or null: still
+/// valid), `algorithm` (`ed25519`), the columns of `transparency_historical_keys`.
+public enum TransparencyKeysFile {
+    struct Line: Decodable {
+        var key_id: String
+        var algorithm: String?
+        var public_key: String
+        var valid_from: String
+        var valid_to: String?
+    }
+
+    public static func parse(_ data: Data, source: String) throws(DrillError) -> [HistoricalKey] {
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var lines: [Line] = []
+        if text.hasPrefix("[") {
+            do { lines = try JSONDecoder().decode([Line].self, from: Data(text.utf8)) } catch { throw DrillError(.configuration, "\(source): not a JSON array of keys") }
+        } else {
+            for (i, raw) in text.split(separator: "\n").enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+                do { lines.append(try JSONDecoder().decode(Line.self, from: Data(raw.utf8))) } catch {
+                    throw DrillError(.configuration, "\(source): line \(i + 1) is not a key (key_id, public_key, valid_from, valid_to)")
+                }
+            }
+        }
+        guard !lines.isEmpty else { throw DrillError(.configuration, "\(source): no keys in the file") }
+        return try lines.map { l throws(DrillError) in
+            guard let key = ChainHash.bytes(hex: l.public_key), key.count == 32 else {
+                throw DrillError(.configuration, "\(source): key \(l.key_id): public_key is not 32 bytes of hex")
+            }
+            guard let from = UTCTime.parse(l.valid_from) else { throw DrillError(.configuration, "\(source): key \(l.key_id): valid_from is not a time") }
+            let to = try l.valid_to.map { t throws(DrillError) -> Int64 in
+                guard let v = UTCTime.parse(t) else { throw DrillError(.configuration, "\(source): key \(l.key_id): valid_to is not a time") }
+                return v
+            }
+            return HistoricalKey(keyID: l.key_id, algorithm: l.algorithm ?? "ed25519", publicKey: key, validFrom: from, validTo: to)
+        }
+    }
+}

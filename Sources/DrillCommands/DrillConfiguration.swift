@@ -64,6 +64,13 @@ enum DrillConfiguration {
                 trusted = try TrustedKeys.parse(data, source: path)
             } catch { problems.append("\(error)") }
         }
+        var pinnedKeys: [HistoricalKey]?
+        if let path = flags.transparencyKeys ?? value("ACP_DRILL_TRANSPARENCY_KEYS") {
+            do {
+                guard let data = FileManager.default.contents(atPath: path) else { throw DrillError(.configuration, "--transparency-keys \(path): cannot read the file") }
+                pinnedKeys = try TransparencyKeysFile.parse(data, source: path)
+            } catch { problems.append("\(error)") }
+        }
         var stack: StackSpec?
         do { stack = try flags.stack.stack(environment: env) } catch { problems.append("the stack file was refused (see above)") }
         guard problems.isEmpty, let store, let stack else { return .failure(Problems(messages: problems)) }
@@ -78,6 +85,7 @@ enum DrillConfiguration {
         if let jobs = flags.jobs { options.jobs = jobs }
         options.customerRoots = customer
         options.trustedKeys = trusted
+        options.transparencyKeys = pinnedKeys
         options.customerRootsSource = flags.customerRoots
         options.userChecks = checksFile.sql
         options.jobChecks = checksFile.jobs

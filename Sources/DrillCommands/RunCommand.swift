@@ -87,6 +87,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Time budgets, e.g. restore=10m,total=15m (download, decrypt, restore per database, verify, total).", valueName: "list")) var budget: [String] = []
     @Option(help: ArgumentHelp("The job budget shared by the concurrent restores (default: the machine's cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("The public keys trusted to sign sets (acp-drill keys generate; or ACP_DRILL_TRUSTED_KEYS): an unsigned, altered or foreign-signed set is refused.", valueName: "file")) var trustedKeys: String?
+    @Option(help: ArgumentHelp("The transparency keys you pin (JSON lines: key_id, public_key hex, valid_from, valid_to; or ACP_DRILL_TRANSPARENCY_KEYS): roots verify with these only, and a key the restored database carries but this file does not fails verify_chain.", valueName: "file")) var transparencyKeys: String?
     @Option(help: ArgumentHelp("Customer-archived transparency roots (JSON lines or array) the restored roots must match.", valueName: "file")) var customerRoots: String?
     @Option(help: ArgumentHelp("Your checks (YAML, checks: [...]): SQL {name, database, query, expect | expect_min/expect_max, timeout} or jobs {name, image, command, environment, timeout, expect_exit, expect_output}.", valueName: "file")) var checks: String?
     @Option(help: ArgumentHelp("Where the JSON reports go.", valueName: "dir")) var reports = "reports/restore_drill"

@@ -43,6 +43,37 @@ import Testing
         await source.close()
     }
 
+    @Test("pinned transparency keys: the genuine keys pass; a key the dump brought (inserted by an insider, a root re-signed with it) fails verify_chain, named")
+    func pinnedKeys() async throws {
+        let source = try await DrillSource.make()
+        do {
+            let target = PostgresTarget(service: Sandbox.Service(name: "postgres", role: .postgres, containerID: source.container, containerName: source.container),
+                                        backend: DockerSandboxBackend(client: source.client), user: "postgres", password: source.password, database: "acp_audit")
+            let keys = try await ChainCheck.keys(target)
+            let lines = keys.map { k in
+                #"{"key_id": "\#(k.keyID)", "public_key": "\#(ChainHash.hex(k.publicKey))", "valid_from": "\#(UTCTime.canonical(micros: k.validFrom))""#
+                    + (k.validTo.map { #", "valid_to": "\#(UTCTime.canonical(micros: $0))"}"# } ?? "}")
+            }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: "\(source.dir)/pinned.jsonl", atomically: true, encoding: .utf8)
+            let ok = try await source.drill(try await source.backup("pinned"), name: "pinned-ok", ["--transparency-keys", "\(source.dir)/pinned.jsonl"])
+            #expect(ok.code == 0 && ok.check("verify_chain")?.status == .passed, "\(ok.stdout)\n\(ok.stderr)")
+
+            // The insider adds a key of their own to the historical keys and re-signs a day's root with it:
+            // the restored database vouches for it, so only pinning catches it.
+            let rogue = try RootSigner(keyID: "rogue-2026", seed: Array(repeating: 9, count: 32))
+            let root = try #require(try await ChainCheck.roots(target).dropFirst(1).first)
+            try await source.psql("acp_audit", """
+                INSERT INTO transparency_historical_keys VALUES ('rogue-2026', 'ed25519', '\\x\(ChainHash.hex(rogue.publicKey))', '2000-01-01', NULL);
+                UPDATE transparency_roots SET key_id = 'rogue-2026', signature = '\\x\(ChainHash.hex(try rogue.sign(root.message)))' WHERE day = '\(root.day)';
+                """)
+            let d = try await source.drill(try await source.backup("rogue-key"), name: "pinned-rogue", ["--transparency-keys", "\(source.dir)/pinned.jsonl"])
+            #expect(d.code == 1)
+            let evidence = d.check("verify_chain")?.evidence ?? ""
+            #expect(evidence.contains("key \"rogue-2026\" is in the restored transparency_historical_keys but not among the pinned transparency keys"), "\(evidence)")
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+
     @Test("transparency_roots replaced by a view (an insider's DDL): verify_chain refuses to read it, naming the table and its kind")
     func viewOverRoots() async throws {
         let source = try await DrillSource.make()

@@ -55,7 +55,7 @@ public final class CheckContext: Sendable {
             let target = self.target(db)
             let new = Task<ChainRead, any Error> {
                 let t0 = ContinuousClock.now
-                let (report, roots) = try await ChainCheck.read(target)
+                let (report, roots, _) = try await ChainCheck.read(target, pinnedKeys: self.options.transparencyKeys)
                 return ChainRead(database: db, report: report, roots: roots, seconds: (ContinuousClock.now - t0).inSeconds)
             }
             t = new
