@@ -43,6 +43,12 @@ struct DatabaseRestore: Sendable {
             }
         }
         _ = try? await sandbox.run(["rm", "-rf", Self.folder], in: pg)
+        // Restored: the databases open to other roles again (an exercise's app role), as PostgreSQL's default.
+        let done = restored.withLock { $0 }
+        if !done.isEmpty {
+            let grant = #"for db; do printf '%s\n' 'GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO PUBLIC;' | psql -X -q -v ON_ERROR_STOP=1 -d postgres -v db="$db" || exit 1; done"#
+            _ = try? await sandbox.run(["sh", "-c", grant, "sh"] + done, in: target.service, env: target.env)
+        }
         return Restored(databases: restored.withLock { $0 }.sorted(), target: target, sandbox: sandbox)
     }
 
@@ -59,7 +65,8 @@ struct DatabaseRestore: Sendable {
             + (jobs > 1 ? ["-j", String(jobs)] : ["--single-transaction"]) + ["-d", db, file]
         let offset = ledger.elapsed
         let t0 = ContinuousClock.now
-        let r = try await sandbox.run(["sh", "-c", RestoreScript.text, "sh", file, db] + restoreArgs, in: target.service, env: target.env)
+        let role = RestoreScript.restoreRole(for: db)
+        let r = try await sandbox.run(["sh", "-c", RestoreScript.text, "sh", file, db, role] + restoreArgs, in: target.service, env: target.env)
         let seconds = (ContinuousClock.now - t0).inSeconds
         let errorText = r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
         // 1. The table of contents must be readable.
@@ -80,16 +87,20 @@ struct DatabaseRestore: Sendable {
             ledger.check("restore.\(db)", .core, .failed, "CREATE DATABASE: \(errorText)")
             return false
         }
+        guard r.exitCode != RestoreScript.roleFailed else {
+            ledger.check("restore.\(db)", .core, .failed, "setting up the restore role \(role): \(errorText)")
+            return false
+        }
         database.restoreSeconds = seconds
         ledger.record("restore.\(db)", offset: offset, seconds: seconds, budget: budgetPerDatabase, status: r.exitCode == 0 ? .done : .failed, detail: "pg_restore \(how)")
         guard r.exitCode == 0 else {
             let (statement, fix) = PgRestoreFailure.parse(r.stderrText)
-            ledger.check("restore.\(db)", .core, .failed, statement, fix: fix, seconds: seconds)
+            ledger.check("restore.\(db)", .core, .failed, "restored as \(role), without superuser: " + statement, fix: fix, seconds: seconds)
             return false
         }
         database.restored = true
         let bytes = plainBytes ?? dumpBytes
-        ledger.check("restore.\(db)", .core, .passed, "pg_restore --exit-on-error \(how): \(entries) entries in \(String(format: "%.1f", seconds)) s (\(Rate.text(bytes, seconds)))", seconds: seconds)
+        ledger.check("restore.\(db)", .core, .passed, "pg_restore --exit-on-error \(how) as \(role) (no superuser): \(entries) entries in \(String(format: "%.1f", seconds)) s (\(Rate.text(bytes, seconds)))", seconds: seconds)
         return true
     }
 }

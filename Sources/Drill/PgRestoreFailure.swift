@@ -17,6 +17,9 @@ enum PgRestoreFailure {
         let fix: String
         if error.contains("foreign key") || (command ?? "").contains("FOREIGN KEY") {
             fix = "pg_restore restores parents first and adds foreign keys after all the data, so rows in the dump violate the constraint: orphaned rows in production, or a partial dump (--table/--exclude-table). Fix the data at the source and take a new backup"
+        } else if error.contains("permission denied") || error.contains("must be superuser") || error.contains("must be owner")
+                    || error.contains("external program") || error.contains("privileges of the") {
+            fix = "the dump needs a superuser to restore (an untrusted extension or language, a C function, an event trigger), or its code tried what only a superuser may (COPY … FROM PROGRAM, server files): each database is restored as a role of its own without superuser, so a dump's code can neither run programs nor reach another database. Investigate the named object before trusting this backup"
         } else if error.contains("role") && error.contains("does not exist") {
             fix = "the dump refers to a role the sandbox lacks: the drill restores with --no-owner --no-privileges; check for roles named in functions or policies"
         } else if error.contains("extension") || error.contains("could not open extension control file") {

@@ -6,8 +6,16 @@ enum RestoreScript {
     /// arguments. Prints the table of contents (exit 91 when it cannot be read), then creates the database
     /// as the dump describes it (its archived CREATE DATABASE: encoding and locale). A locale the sandbox
     /// lacks falls back to the sandbox's default, then to C (which fits every encoding); each is printed
-    /// as `; Encoding:` / `; Locale:` for the evidence. Exit 90 when no CREATE succeeds; then it becomes
-    /// pg_restore. Nothing is interpolated by the shell or into SQL: psql quotes every value (:"db", :'enc').
+    /// as `; Encoding:` / `; Locale:` for the evidence. Exit 90 when no CREATE succeeds.
+    ///
+    /// Then the dump's code is contained: `$3` names a role of this database's own (NOLOGIN, no superuser,
+    /// `restoreRole(for:)`) that is made the database's owner, no one else may connect to the database
+    /// while it restores, and pg_restore runs `SET ROLE` to it (`--role`). What the dump creates is that
+    /// role's, and what it runs (a CHECK constraint's function, a default, a trigger) runs as that role: no
+    /// `COPY … FROM PROGRAM`, no server files, no untrusted language or C function, no other database. A
+    /// dump that needs a superuser to restore at all fails its restore, saying what it needed. Exit 89 when
+    /// the role cannot be set up; then it becomes pg_restore. Nothing is interpolated by the shell or into
+    /// SQL: psql quotes every value (:"db", :'enc', :"role").
     static let text = #"""
         pg_restore --list "$1" || exit 91
         db=$2
@@ -29,12 +37,33 @@ enum RestoreScript {
         else
           exit 90
         fi
-        shift 2
-        exec pg_restore "$@"
+        role=$3
+        printf '%s\n' 'CREATE ROLE :"role" NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;' \
+          'ALTER DATABASE :"db" OWNER TO :"role";' 'REVOKE ALL ON DATABASE :"db" FROM PUBLIC;' |
+          psql -X -q -v ON_ERROR_STOP=1 -d postgres -v db="$db" -v role="$role" || exit 89
+        printf '; Restored as: %s\n' "$role"
+        shift 3
+        exec pg_restore --role="$role" "$@"
         """#
 
     /// Exit status: the table of contents could not be read.
     static let listFailed: Int32 = 91
     /// Exit status: no CREATE DATABASE succeeded.
     static let createFailed: Int32 = 90
+    /// Exit status: the database's own restore role could not be set up.
+    static let roleFailed: Int32 = 89
+
+    /// The role a database is restored as: `acp_restore_` and 16 hex digits of the name's FNV-1a hash
+    /// (any database name, at most 63 bytes as PostgreSQL's names are).
+    static func restoreRole(for db: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in db.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return "acp_restore_" + String(h, radix: 16).leftPadded(to: 16)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
 }

@@ -52,17 +52,15 @@ struct BenchDrillCommand: AsyncParsableCommand {
         }
         let command = self
         try await interruptible {
-            let work = FileManager.default.temporaryDirectory.appendingPathComponent("acp-bench-drill-\(getpid())").path
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            defer { try? FileManager.default.removeItem(atPath: work) }
-            try await runProgramAsync(["age-keygen", "-o", "\(work)/id.txt"])
-            var results: [Figures] = []
-            for scale in command.scales {
-                let f = try await command.measure(scale: scale, work: work, floorBin: floorBin, client: client, logger: logger)
-                f.print()
-                results.append(f)
+            try await Self.withWorkFolder("drill") { work in
+                var results: [Figures] = []
+                for scale in command.scales {
+                    let f = try await command.measure(scale: scale, work: work, floorBin: floorBin, client: client, logger: logger)
+                    f.print()
+                    results.append(f)
+                }
+                if results.count > 1 { Figures.printSummary(results) }
             }
-            if results.count > 1 { Figures.printSummary(results) }
         }
     }
 
@@ -101,6 +99,15 @@ struct BenchDrillCommand: AsyncParsableCommand {
             f.floor = try await Baselines.floor(dumps: dumps, bin: floorBin, jobs: jobs, say: say)
         }
         return f
+    }
+
+    /// Runs `body` with a private (0700) folder holding a fresh age identity (`id.txt`); removes the folder after.
+    static func withWorkFolder<T>(_ name: String, _ body: (String) async throws -> T) async throws -> T {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("acp-bench-\(name)-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try await runProgramAsync(["age-keygen", "-o", "\(work)/id.txt"])
+        return try await body(work)
     }
 
     /// Loads the fixture into a throw-away source sandbox and backs it up into `repo`; returns the load time.

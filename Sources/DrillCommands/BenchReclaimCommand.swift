@@ -35,25 +35,23 @@ struct BenchReclaimCommand: AsyncParsableCommand {
         let me = try ownExecutable()
         let command = self
         try await interruptible {
-            let work = FileManager.default.temporaryDirectory.appendingPathComponent("acp-bench-reclaim-\(getpid())").path
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            defer { try? FileManager.default.removeItem(atPath: work) }
-            try await runProgramAsync(["age-keygen", "-o", "\(work)/id.txt"])
-            let repo = "\(work)/repo"
-            _ = try await BenchDrillCommand.makeBackup(scale: 1, repo: repo, identity: "\(work)/id.txt", client: client, logger: logger) { printError($0) }
-            guard let set = try LocalRepository(root: repo).completeSets().first else { throw ValidationError("the benchmark backup wrote no set") }
-            var latencies: [Double] = []
-            for i in 1 ... command.runs {
-                let seconds = try await Self.killAndReclaim(me: me, repo: repo, identity: "\(work)/id.txt", set: set, work: work, client: client)
-                printError(String(format: "run %d: reclaimed %.2f s after the SIGKILL", i, seconds))
-                latencies.append(seconds)
+            try await BenchDrillCommand.withWorkFolder("reclaim") { work in
+                let repo = "\(work)/repo"
+                _ = try await BenchDrillCommand.makeBackup(scale: 1, repo: repo, identity: "\(work)/id.txt", client: client, logger: logger) { printError($0) }
+                guard let set = try LocalRepository(root: repo).completeSets().first else { throw ValidationError("the benchmark backup wrote no set") }
+                var latencies: [Double] = []
+                for i in 1 ... command.runs {
+                    let seconds = try await Self.killAndReclaim(me: me, repo: repo, identity: "\(work)/id.txt", set: set, work: work, client: client)
+                    printError(String(format: "run %d: reclaimed %.2f s after the SIGKILL", i, seconds))
+                    latencies.append(seconds)
+                }
+                let sorted = latencies.sorted()
+                let median = sorted[sorted.count / 2]
+                print(String(format: "reclaim latency (SIGKILL during the restore → gc has removed the sandbox), %d run(s): median %.2f s, range %.2f–%.2f s",
+                             latencies.count, median, sorted.first!, sorted.last!))
+                print(String(format: "  against the 2 h expiry an orphan used to wait for: %.4f×", median / 7200))
+                print(String(format: "  against Testcontainers' Ryuk (~10 s after its client's connection drops): %.2f×", median / 10))
             }
-            let sorted = latencies.sorted()
-            let median = sorted[sorted.count / 2]
-            print(String(format: "reclaim latency (SIGKILL during the restore → gc has removed the sandbox), %d run(s): median %.2f s, range %.2f–%.2f s",
-                         latencies.count, median, sorted.first!, sorted.last!))
-            print(String(format: "  against the 2 h expiry an orphan used to wait for: %.4f×", median / 7200))
-            print(String(format: "  against Testcontainers' Ryuk (~10 s after its client's connection drops): %.2f×", median / 10))
         }
     }
 

@@ -47,7 +47,9 @@ public enum DrillPage {
                 Fact(label: "location", value: s?.location ?? "—"),
                 Fact(label: "selection", value: s?.selection ?? "—"),
                 Fact(label: "encryption", value: s.map { "\($0.encryption), recipient \($0.recipientFingerprint)" } ?? "—"),
-                Fact(label: "signature", value: "not verified: this set's manifest carries no signature"),
+                Fact(label: "signature", value: r.checks.first { $0.name == "manifest.signature" }.map { c in
+                    c.status == .passed ? "verified: \(c.evidence)" : c.status == .skipped ? "not verified: \(c.evidence)" : "FAILED: \(c.evidence)"
+                } ?? "not checked (a drill from before signed manifests)"),
                 Fact(label: "objects", value: s.map { "\($0.objects.count), \(Self.bytes($0.objects.reduce(0) { $0 + $1.size })) encrypted" } ?? "—"),
                 Fact(label: "taken by", value: s.map { "acp-drill \($0.backupToolVersion), \($0.pgDumpVersion), server \($0.serverVersion)" } ?? "—"),
             ]

@@ -12,8 +12,7 @@ import Testing
     func customerRoots() async throws {
         let source = try await DrillSource.make()
         do {
-            let target = PostgresTarget(service: Sandbox.Service(name: "postgres", role: .postgres, containerID: source.container, containerName: source.container),
-                                        backend: DockerSandboxBackend(client: source.client), user: "postgres", password: source.password, database: "acp_audit")
+            let target = source.target("acp_audit")
             let roots = try await ChainCheck.roots(target)
             #expect(roots.count >= 2)
             // What a customer archives: the root and its range, no signature.
@@ -47,8 +46,7 @@ import Testing
     func pinnedKeys() async throws {
         let source = try await DrillSource.make()
         do {
-            let target = PostgresTarget(service: Sandbox.Service(name: "postgres", role: .postgres, containerID: source.container, containerName: source.container),
-                                        backend: DockerSandboxBackend(client: source.client), user: "postgres", password: source.password, database: "acp_audit")
+            let target = source.target("acp_audit")
             let keys = try await ChainCheck.keys(target)
             let lines = keys.map { k in
                 #"{"key_id": "\#(k.keyID)", "public_key": "\#(ChainHash.hex(k.publicKey))", "valid_from": "\#(UTCTime.canonical(micros: k.validFrom))""#
@@ -70,6 +68,32 @@ import Testing
             #expect(d.code == 1)
             let evidence = d.check("verify_chain")?.evidence ?? ""
             #expect(evidence.contains("key \"rogue-2026\" is in the restored transparency_historical_keys but not among the pinned transparency keys"), "\(evidence)")
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+
+    @Test("a dump whose CHECK constraint runs COPY … FROM PROGRAM: restored as its own role without superuser, the program never runs, restore.<db> fails naming it; the other databases restore")
+    func dumpCodeContained() async throws {
+        let source = try await DrillSource.make()
+        do {
+            try await source.psql("postgres", "CREATE DATABASE shop")
+            try await source.psql("shop", """
+                CREATE FUNCTION audit_hook(v text) RETURNS boolean LANGUAGE plpgsql AS $$
+                BEGIN
+                  CREATE TEMP TABLE IF NOT EXISTS loot (line text);
+                  COPY loot FROM PROGRAM 'id';
+                  RETURN true;
+                END $$;
+                CREATE TABLE orders (item text CHECK (audit_hook(item)));
+                INSERT INTO orders VALUES ('book');
+                """)
+            let d = try await source.drill(try await source.backup("contained", databases: "acp_tenants shop"), name: "contained")
+            #expect(d.code == 1)
+            let shop = try #require(d.check("restore.shop"))
+            #expect(shop.status == .failed && shop.evidence.contains("restored as acp_restore_") && shop.evidence.contains("COPY to or from an external program"), "\(shop.evidence)")
+            #expect(shop.fix?.contains("without superuser") == true)
+            #expect(d.check("restore.acp_tenants")?.status == .passed && d.check("restore.acp_tenants")?.evidence.contains("(no superuser)") == true)
+            #expect(d.report?.firstFailure?.hasPrefix("restore.shop") == true, "\(d.report?.firstFailure ?? "")")
         } catch { await source.close(); throw error }
         await source.close()
     }
