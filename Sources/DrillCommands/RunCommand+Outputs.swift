@@ -17,11 +17,22 @@ extension RunCommand {
         }
 
         /// The output folders that cannot be created or written, each as a sentence naming flag, folder and
-        /// the system's reason. Creates missing folders (as the outputs would) and a probe file it removes.
-        func unwritable() -> [String] {
+        /// the system's reason. Creates missing folders (as the outputs would) and a probe file it removes;
+        /// with `dryRun`, creates nothing and asks the nearest existing folder instead.
+        func unwritable(dryRun: Bool = false) -> [String] {
             var seen = Set<String>()
             return folders.compactMap { flag, path in
                 guard seen.insert(path).inserted else { return nil }
+                if dryRun {
+                    var folder = path
+                    var isDir: ObjCBool = false
+                    while !FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) {
+                        let parent = (folder as NSString).deletingLastPathComponent
+                        folder = parent.isEmpty ? "." : parent
+                    }
+                    if !isDir.boolValue { return "\(flag) \(path): \(folder) is not a folder" }
+                    return access(folder, W_OK) == 0 ? nil : "\(flag) \(path): \(folder): \(String(cString: strerror(errno)))"
+                }
                 do { try DrillReport.writeFile(Data(), to: "\(path)/.acp-drill-probe") } catch { return "\(flag) \(path): \(error)" }
                 unlink("\(path)/.acp-drill-probe")
                 return nil

@@ -121,7 +121,7 @@ struct RunCommand: AsyncParsableCommand {
         let outputs = Outputs(reports: reports, log: noLog ? nil : log, junit: junit, metrics: metrics, html: html, json: json)
         if dryRun {
             try await printPlan(options)
-            for problem in outputs.unwritable() { print("outputs: \(problem)") }
+            for problem in outputs.unwritable(dryRun: true) { print("outputs: cannot be written: \(problem)") }
             return
         }
         // The evidence is the point of a drill: a folder it cannot write is found before anything starts.
