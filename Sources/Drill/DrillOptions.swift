@@ -9,6 +9,8 @@ public struct DrillOptions: Sendable {
     /// Where the sets are (`SetLayout.open`).
     public var source: any ObjectStore
     public var selection: SetSelection = .newest
+    /// `--max-age`: the newest complete set must be younger (`freshness`); 24 h, the runbook's RPO target.
+    public var maxAge: Double = 86400
     /// Opens the set; must match the manifest's encryption kind.
     public var decryption: Decryption
     public var budgets = DrillBudgets()

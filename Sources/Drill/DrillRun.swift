@@ -188,7 +188,11 @@ public final class DrillRun: Sendable {
     func pick() async throws -> (String, Manifest) {
         let source = options.source
         let sets: [String]
-        do { sets = try await BlockingExecutor.run("drill") { try source.completeSets() } } catch {
+        do {
+            let listed = try await BlockingExecutor.run("drill") { try source.sets() }
+            sets = listed.complete
+            if !sets.isEmpty { ledger.commit(Freshness.judge(complete: listed.complete, all: listed.all, maxAge: options.maxAge)) }
+        } catch {
             throw DrillError(.source, "cannot list backup sets in \(source): \(error)")
         }
         var rng = SystemRandomNumberGenerator()

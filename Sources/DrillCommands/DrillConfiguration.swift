@@ -82,6 +82,7 @@ enum DrillConfiguration {
         options.budgets = budgets
         options.keep = flags.keep
         options.keepTTL = DurationText.positiveSeconds(flags.keepTtl) ?? options.keepTTL
+        options.maxAge = DurationText.positiveSeconds(flags.maxAge) ?? options.maxAge
         if let jobs = flags.jobs { options.jobs = jobs }
         options.customerRoots = customer
         options.trustedKeys = trusted

@@ -20,7 +20,9 @@ struct RunCommand: AsyncParsableCommand {
                  → decrypt into the sandbox ‖ isolation assertions
                  → restore every database (pg_restore --exit-on-error, concurrently)
                  → app services → checks → verdict + reports → teardown
-            Checks, each passed / failed / timed_out / skipped, with evidence: the checksum and decryption of
+            Checks, each passed / failed / timed_out / skipped, with evidence: the newest complete set younger
+            than --max-age (24h, the recovery point objective; newer folders without a manifest named), the
+            manifest's signature (--trusted-keys) and its consistency, the checksum and decryption of
             every object, pg_restore --list, the restore, exact row counts of every table, the smoke count
             (SELECT count(*) FROM audit_logs), verify-chain (hash chain + signed daily roots), the restored
             roots against the set's separate snapshot and --customer-roots, audit ↔ usage reconcile, the
@@ -82,6 +84,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A local folder as the repository (instead of ACP_BACKUP_S3_BUCKET).", valueName: "path")) var repo: String?
     @Option(help: ArgumentHelp("Restore this set (a timestamp, or a prefix such as 20261126) instead of the newest.", valueName: "ts")) var backup: String?
     @Option(help: ArgumentHelp("Restore a random complete set from this window (e.g. 30d): catches retention gaps and lost keys.", valueName: "age")) var randomWithin: String?
+    @Option(help: ArgumentHelp("The newest complete set must be younger than this (the recovery point objective), or freshness fails.", valueName: "duration")) var maxAge = "24h"
     @Flag(help: "Keep the sandbox for inspection (acp-drill down PROJECT removes it).") var keep = false
     @Option(help: ArgumentHelp("How long a kept sandbox lives before gc may remove it.", valueName: "duration")) var keepTtl = "24h"
     @Option(help: ArgumentHelp("Time budgets, e.g. restore=10m,total=15m (download, decrypt, restore per database, verify, total).", valueName: "list")) var budget: [String] = []
@@ -105,6 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         if backup != nil && randomWithin != nil { throw ValidationError("give --backup or --random-within, not both") }
         if let randomWithin { _ = try parseDuration(randomWithin, flag: "--random-within") }
         _ = try parseDuration(keepTtl, flag: "--keep-ttl")
+        _ = try parseDuration(maxAge, flag: "--max-age")
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
@@ -158,7 +162,12 @@ struct RunCommand: AsyncParsableCommand {
         print("selection: \(options.selection)")
         let source = options.source
         do {
-            let sets = try source.completeSets()
+            let listed = try source.sets()
+            let sets = listed.complete
+            if !sets.isEmpty {
+                let fresh = Freshness.judge(complete: listed.complete, all: listed.all, maxAge: options.maxAge)
+                print("freshness: \(fresh.status == .passed ? "ok" : "FAILS (the drill would fail)"): \(fresh.evidence)")
+            }
             var rng = SystemRandomNumberGenerator()
             let ts = try options.selection.pick(from: sets, using: &rng)
             let m = try source.manifest(ts)

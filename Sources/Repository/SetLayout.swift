@@ -51,7 +51,19 @@ public enum SetLayout {
 extension ObjectStore {
     /// Timestamps of the complete sets (those with a manifest), newest first.
     public func completeSets() throws -> [String] {
-        try list(prefix: "").compactMap { SetLayout.set(ofManifestKey: $0.key) }.sorted(by: >)
+        try sets().complete
+    }
+
+    /// From one listing: the complete sets (with a manifest) and every set folder that holds anything, each
+    /// newest first. A folder without a manifest is a backup that is running, or one that failed.
+    public func sets() throws -> (complete: [String], all: [String]) {
+        let keys = try list(prefix: "").map(\.key)
+        let complete = keys.compactMap { SetLayout.set(ofManifestKey: $0) }
+        let all = Set(keys.compactMap { key -> String? in
+            guard let folder = key.split(separator: "/", maxSplits: 1).first, key.contains("/"), folder != SetLayout.rootsFolder else { return nil }
+            return String(folder)
+        })
+        return (complete.sorted(by: >), all.sorted(by: >))
     }
 
     /// A set's manifest.

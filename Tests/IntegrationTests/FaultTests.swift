@@ -40,6 +40,30 @@ import Testing
         await source.close()
     }
 
+    @Test("a stale newest set fails freshness (the set still restores, the dry run says so); a newer folder without a manifest is named")
+    func staleSet() async throws {
+        let source = try await DrillSource.make()
+        do {
+            let repo = try await source.backup("stale")
+            // A later nightly that died before its manifest.
+            let later = SandboxProject.timestamp(Date().addingTimeInterval(60))
+            try FileManager.default.createDirectory(atPath: "\(repo)/\(later)", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: "\(repo)/\(later)/acp_audit.dump.age", contents: Data("partial".utf8))
+            sleep(2)
+            let (dry, dryOut) = try await runCLI(["run", "--dry-run", "--repo", repo, "--max-age", "1s"], environment: ["ACP_BACKUP_AGE_IDENTITY": "\(source.dir)/id.txt"])
+            #expect(dry == 0 && dryOut.contains("freshness: FAILS"), "\(dryOut)")
+            let d = try await source.drill(repo, name: "stale", ["--max-age", "1s"])
+            #expect(d.code == 1, "\(d.stdout)\n\(d.stderr)")
+            let fresh = try #require(d.check("freshness"))
+            #expect(fresh.status == .failed && fresh.evidence.contains("older than the recovery point objective") && fresh.evidence.contains("without a manifest") && fresh.evidence.contains(later), "\(fresh.evidence)")
+            #expect(d.report?.firstFailure?.hasPrefix("freshness:") == true)
+            #expect(d.check("restore.acp_audit")?.status == .passed, "the set itself is still drilled")
+            let ok = try await source.drill(repo, name: "fresh")
+            #expect(ok.check("freshness")?.status == .passed && ok.check("freshness")?.evidence.contains(later) == true)
+        } catch { await source.close(); throw error }
+        await source.close()
+    }
+
     @Test("a repository folder the drill may not read is named with the system's reason (root without DAC override)")
     func unreadableRepository() async throws {
         let source = try await DrillSource.make()

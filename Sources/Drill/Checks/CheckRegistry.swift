@@ -6,6 +6,7 @@ public enum CheckRegistry {
     /// Checks the pipeline's stages record as they go (the set, its transfer, the restore).
     public static let stageChecks: [CheckDescriptor] = [
         CheckDescriptor("manifest.signature", kind: .core, "the manifest's Ed25519 signature verifies by a trusted key (--trusted-keys) within its window, before anything it says is acted on; skipped, and said in the verdict line, without trusted keys"),
+        CheckDescriptor("freshness", kind: .core, "the newest complete set is younger than --max-age (24h: the recovery point objective), whichever set is drilled; newer set folders without a manifest are named"),
         CheckDescriptor("backup.complete", kind: .core, "the manifest agrees with itself: no failed database recorded, every database it lists has its dump, no dump of a database it does not list"),
         CheckDescriptor("checksum.<object>", kind: .core, "the object's size and SHA-256 match the manifest, before anything is decrypted"),
         CheckDescriptor("decrypt.<object>", kind: .core, "the object decrypts with the configured identity (age authenticates every chunk)"),
