@@ -113,7 +113,7 @@ extension DrillReport {
             <?xml version="1.0" encoding="UTF-8"?>
             <testsuites name="acp-drill" tests="\(cases.count)" failures="\(failures)" skipped="\(skipped)" time="\(String(format: "%.3f", durationSeconds))">
               <testsuite name="restore drill \(esc(id))" tests="\(cases.count)" failures="\(failures)" skipped="\(skipped)" time="\(String(format: "%.3f", durationSeconds))" timestamp="\(esc(startedAt))">
-            \(cases.joined(separator: "\n"))
+            \(backupAgeSeconds.map { "    <properties><property name=\"acp_drill_backup_age_seconds\" value=\"\(String(format: "%.0f", $0))\"/></properties>\n" } ?? "")\(cases.joined(separator: "\n"))
               </testsuite>
             </testsuites>
 
@@ -141,9 +141,20 @@ extension DrillReport {
         if let ts = set?.timestamp, let date = SetSelection.date(of: ts) {
             metric("acp_drill_backup_timestamp_seconds", "When the restored backup set was taken.", [("", date.timeIntervalSince1970)])
         }
+        if let age = backupAgeSeconds {
+            metric("acp_drill_backup_age_seconds", "How old the restored set was when the drill started: the data a restore from it would lose.", [("", age)])
+        }
         // This run is the newest of its kind: the deploy gate's answer for it (acp-drill gate reads the history).
         metric(DeployGate.metricName, DeployGate.metricHelp, [("kind=\"\((kind ?? .drill).rawValue)\"", verdict == .passed ? 1 : 0)])
         return text.text
+    }
+
+    /// How old the restored set was when the drill started (nil without a set).
+    public var backupAgeSeconds: Double? {
+        guard let ts = set?.timestamp, let taken = SetSelection.date(of: ts) else { return nil }
+        let f = ISO8601DateFormatter()
+        guard let started = f.date(from: startedAt) else { return nil }
+        return max(0, started.timeIntervalSince(taken))
     }
 
     /// Writes `<path>.tmp-<pid>`, syncs it, renames it over `path`: a reader never sees half a file. A

@@ -134,6 +134,8 @@ struct DrillSource {
             #expect(junit.contains("failures=\"0\"") && junit.contains("name=\"verify_chain\""))
             let prom = try String(contentsOfFile: "\(out)/drill.prom", encoding: .utf8)
             #expect(prom.contains("acp_drill_success 1") && prom.contains("acp_drill_stage_duration_seconds{stage=\"restore\"}"))
+            #expect(prom.contains("acp_drill_backup_age_seconds ") && junit.contains("<property name=\"acp_drill_backup_age_seconds\""), "\(junit.prefix(600))")
+            #expect((r.backupAgeSeconds ?? -1) >= 0 && (r.backupAgeSeconds ?? 3600) < 600, "the set was made minutes ago")
 
             // --keep: the project stays for inspection; verify-chain runs against it alone; down removes it.
             let k = try await source.drill(repo, name: "keep", ["--keep", "--keep-ttl", "10m"])
