@@ -1,4 +1,5 @@
 public import Foundation
+import Repository
 
 /// The report's other forms: the drill-log row of the runbook, JUnit XML for CI, a Prometheus textfile
 /// for node_exporter. Files are written to a temporary name and renamed: a reader never sees half a file.
@@ -165,18 +166,15 @@ extension DrillReport {
         let tmp = "\(path).tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw failure(tmp) }
-        let written = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return fsync(fd) == 0
+        do {
+            try data.withUnsafeBytes { raw in try LocalWriteError.writeAll(raw, to: fd, file: tmp) }
+            guard fsync(fd) == 0 else { throw LocalWriteError(file: tmp, errno: errno) }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw DrillError(.configuration, "\(error)")
         }
-        let error = failure(tmp)
         close(fd)
-        guard written else { unlink(tmp); throw error }
         if rename(tmp, path) != 0 {
             let error = failure(path)
             unlink(tmp)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one script a database's restore runs inside the sandbox (every exec is a runc start: CPU the
 /// restores need, so list, create and restore share one). The dump is untrusted input until it restores,
 /// and the host never parses it.
@@ -58,12 +60,6 @@ enum RestoreScript {
     static func restoreRole(for db: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in db.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return "acp_restore_" + String(h, radix: 16).leftPadded(to: 16)
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
+        return "acp_restore_" + String(format: "%016llx", h)
     }
 }

@@ -1,5 +1,6 @@
 public import AuditChain
 public import Foundation
+import Common
 
 /// Transparency roots kept apart from the database: the backup's `transparency_roots/<ts>.jsonl` snapshot
 /// or a customer's archive (`--customer-roots`). One JSON object per line — or a JSON array of them — with
@@ -17,17 +18,10 @@ public enum RootsFile {
     }
 
     public static func parse(_ data: Data, source: String) throws(DrillError) -> [TransparencyRoot] {
-        let decoder = JSONDecoder()
-        var lines: [Line] = []
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.hasPrefix("[") {
-            do { lines = try decoder.decode([Line].self, from: Data(text.utf8)) } catch { throw DrillError(.configuration, "\(source): not a JSON array of roots: \(error)") }
-        } else {
-            for (i, raw) in text.split(separator: "\n").enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
-                do { lines.append(try decoder.decode(Line.self, from: Data(raw.utf8))) } catch {
-                    throw DrillError(.configuration, "\(source): line \(i + 1) is not a root (day, first_id, last_id, root_hash, …)")
-                }
-            }
+        let lines: [Line]
+        do { lines = try JSONRecords.decode(Line.self, from: data) } catch {
+            throw DrillError(.configuration, error.line.map { "\(source): line \($0) is not a root (day, first_id, last_id, root_hash, …)" }
+                                                ?? "\(source): not a JSON array of roots: \(error.reason)")
         }
         return try lines.map { l throws(DrillError) in
             guard let hash = ChainHash.bytes(hex: l.root_hash) else { throw DrillError(.configuration, "\(source): day \(l.day): root_hash is not hex") }
@@ -51,16 +45,10 @@ public enum TransparencyKeysFile {
     }
 
     public static func parse(_ data: Data, source: String) throws(DrillError) -> [HistoricalKey] {
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        var lines: [Line] = []
-        if text.hasPrefix("[") {
-            do { lines = try JSONDecoder().decode([Line].self, from: Data(text.utf8)) } catch { throw DrillError(.configuration, "\(source): not a JSON array of keys") }
-        } else {
-            for (i, raw) in text.split(separator: "\n").enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
-                do { lines.append(try JSONDecoder().decode(Line.self, from: Data(raw.utf8))) } catch {
-                    throw DrillError(.configuration, "\(source): line \(i + 1) is not a key (key_id, public_key, valid_from, valid_to)")
-                }
-            }
+        let lines: [Line]
+        do { lines = try JSONRecords.decode(Line.self, from: data) } catch {
+            throw DrillError(.configuration, error.line.map { "\(source): line \($0) is not a key (key_id, public_key, valid_from, valid_to)" }
+                                                ?? "\(source): not a JSON array of keys")
         }
         guard !lines.isEmpty else { throw DrillError(.configuration, "\(source): no keys in the file") }
         return try lines.map { l throws(DrillError) in

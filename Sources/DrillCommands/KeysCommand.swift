@@ -40,9 +40,7 @@ struct KeysGenerateCommand: ParsableCommand {
     func run() throws {
         let from: Date
         if let validFrom {
-            let f = ISO8601DateFormatter()
-            f.formatOptions = [.withInternetDateTime]
-            guard let d = f.date(from: validFrom) else { throw ValidationError("--valid-from: \(validFrom) is not an RFC 3339 time") }
+            guard let d = TrustedKeys.date(validFrom) else { throw ValidationError("--valid-from: \(validFrom) is not an RFC 3339 time") }
             from = d
         } else { from = Date() }
         let key = SigningKey.generate()
@@ -57,10 +55,11 @@ struct KeysGenerateCommand: ParsableCommand {
                 printError("error: \(path): cannot create: \(String(cString: strerror(errno)))")
                 throw DrillExit.configuration
             }
-            let bytes = Array(text.utf8)
-            let n = write(fd, bytes, bytes.count)
-            close(fd)
-            guard n == bytes.count else { printError("error: \(path): cannot write"); throw DrillExit.configuration }
+            defer { close(fd) }
+            do { try Array(text.utf8).withUnsafeBytes { raw in try LocalWriteError.writeAll(raw, to: fd, file: path) } } catch {
+                printError("error: \(error)")
+                throw DrillExit.configuration
+            }
         }
         print("signing key \(entry.key_id): \(out).key (0600; ACP_BACKUP_SIGNING_KEY on the backup host)")
         print("trusted-keys entry: \(out).pub (append it to the drill host's --trusted-keys file)")

@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+import Common
 
 /// A set's signature: Ed25519 over the exact bytes of its `manifest.json`, stored beside it as
 /// `<ts>/manifest.json.sig` and written before the manifest (so a set that looks complete is signed, or
@@ -128,7 +129,8 @@ public struct TrustedKeys: Sendable, Equatable {
         return f.string(from: date)
     }
 
-    static func date(_ text: String) -> Date? {
+    /// An RFC 3339 time, with or without fractional seconds.
+    public static func date(_ text: String) -> Date? {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         if let d = f.date(from: text) { return d }
@@ -138,18 +140,10 @@ public struct TrustedKeys: Sendable, Equatable {
 
     /// Parses a trusted-keys file; every line must be a valid key (the error names the line).
     public static func parse(_ data: Data, source: String) throws -> TrustedKeys {
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        var keys: [Key] = []
-        if text.hasPrefix("[") {
-            do { keys = try JSONDecoder().decode([Key].self, from: Data(text.utf8)) } catch {
-                throw RepositoryError(message: "\(source): not a JSON array of trusted keys")
-            }
-        } else {
-            for (i, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                do { keys.append(try JSONDecoder().decode(Key.self, from: Data(line.utf8))) } catch {
-                    throw RepositoryError(message: "\(source): line \(i + 1) is not a trusted key (key_id, public_key, valid_from, valid_until)")
-                }
-            }
+        let keys: [Key]
+        do { keys = try JSONRecords.decode(Key.self, from: data) } catch {
+            throw RepositoryError(message: error.line.map { "\(source): line \($0) is not a trusted key (key_id, public_key, valid_from, valid_until)" }
+                                           ?? "\(source): not a JSON array of trusted keys")
         }
         for k in keys {
             guard let raw = Data(base64Encoded: k.public_key), let pub = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {

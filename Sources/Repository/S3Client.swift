@@ -260,29 +260,6 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(request): \(status) \(code): \(message)" }
 }
 
-/// A download's local file could not be written (ENOSPC, EIO, …): final, never retried.
-public struct LocalWriteError: Error, Sendable, CustomStringConvertible {
-    public var file: String
-    public var errno: Int32
-
-    public var description: String {
-        "\(file): cannot write the download: \(String(cString: strerror(errno)))" + (errno == ENOSPC ? " (its file system is full)" : "")
-    }
-
-    /// write(2) until every byte of `chunk` is written.
-    static func writeAll(_ chunk: UnsafeRawBufferPointer, to fd: Int32, file: String) throws {
-        var offset = 0
-        while offset < chunk.count {
-            let n = Foundation.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-            if n < 0 {
-                if Foundation.errno == EINTR { continue }
-                throw LocalWriteError(file: file, errno: Foundation.errno)
-            }
-            offset += n
-        }
-    }
-}
-
 /// A byte range of a file as a request body, opened afresh for every attempt.
 final class FileRangeSource: HTTPBodySource, @unchecked Sendable {
     let handle: FileHandle
