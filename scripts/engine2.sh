@@ -39,11 +39,28 @@ start() {
   # nsenter enters the network namespace only (ip netns exec would also remount /sys and hide the cgroups).
   # The daemon keeps no descriptor of ours beyond 0-2: a caller reading our output to its end (a test's pipe,
   # inherited without close-on-exec) would otherwise wait for the daemon to exit.
-  (
-    for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true; done
-    exec setsid nsenter --net="/run/netns/$NETNS" dockerd "${flags[@]}" >>"$ACP_LOG_DIR/$NAME.log" 2>&1 < /dev/null
-  ) &
-  for _ in $(seq 1 120); do answers && break; sleep 0.5; done
+  local mark
+  mark=$(stat -c %s "$ACP_LOG_DIR/$NAME.log" 2>/dev/null || echo 0)
+  launch() {
+    (
+      for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true; done
+      exec setsid nsenter --net="/run/netns/$NETNS" dockerd "${flags[@]}" >>"$ACP_LOG_DIR/$NAME.log" 2>&1 < /dev/null
+    ) &
+  }
+  launch
+  for _ in $(seq 1 120); do
+    answers && break
+    # dockerd 20.10 can panic restoring its network store when a client's DELETE raced its shutdown
+    # ("index out of range" in initNetworkController): that store holds nothing of ours once we restart,
+    # so it is dropped and the daemon started once more, as an operator would.
+    if [ -z "${retried:-}" ] && ! pid_alive "$PIDFILE" && tail -c +"$((mark + 1))" "$ACP_LOG_DIR/$NAME.log" | grep -q '^panic:'; then
+      retried=yes
+      log "the second dockerd panicked on start; dropping its network store and starting it again"
+      rm -f "$DATA_ROOT/network/files/local-kv.db" "$PIDFILE"
+      launch
+    fi
+    sleep 0.5
+  done
   answers || { tail -n 30 "$ACP_LOG_DIR/$NAME.log" >&2; die "the second dockerd did not answer within 60 s"; }
   # The offline images, copied from the main engine when missing or of another recipe.
   for image in "${IMAGES[@]}"; do
@@ -76,7 +93,7 @@ case "${1:-}" in
     # The containerd it started under its exec root ends with it; its mounts go with the data.
     for m in $(awk -v r="$DATA_ROOT" -v e="$EXEC_ROOT" '$2 ~ "^"r || $2 ~ "^"e {print $2}' /proc/mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$DATA_ROOT" "$EXEC_ROOT" "$SOCK"
-    [ -e "/run/netns/$NETNS" ] && ip netns delete "$NETNS"
+    if [ -e "/run/netns/$NETNS" ]; then ip netns delete "$NETNS" || true; fi
     log "the second dockerd is gone"
     ;;
   *) die "usage: scripts/engine2.sh start|restart [--live-restore] | stop | down" ;;

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Sandbox
 import Fixture
+import Synchronization
 import Testing
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -83,8 +84,17 @@ func runCLIBlocking(_ args: [String], environment: [String: String], until: (@Se
         }
         if let signal { kill(process.processIdentifier, signal) }
     }
+    // Both pipes drained at once: read one after the other, a process that fills the other (more than a
+    // pipe's 64 KiB of stderr before stdout ends) would block in write(2) and never exit.
+    let rest = Mutex(Data())
+    let drained = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        rest.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() }
+        drained.signal()
+    }
     let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    errText += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    drained.wait()
+    errText += String(decoding: rest.withLock { $0 }, as: UTF8.self)
     process.waitUntilExit()
     return (process.terminationStatus, stdout, errText)
 }
