@@ -6,6 +6,12 @@ public struct ChainBuilder: Sendable {
 
     public init() {}
 
+    /// A builder that continues an existing chain after its row `id` (a writer appending to a live table).
+    public init(after id: Int64, hash: [UInt8]) {
+        nextID = id + 1
+        previous = id == 0 ? ChainHash.genesis : hash
+    }
+
     /// Appends a row, computing its `prev_hash` and `row_hash`. Rows must come in time order.
     public mutating func append(tenantID: String, occurredAt: Int64, actor: String, action: String, resource: String,
                                 payload: String) -> AuditRow {

@@ -48,7 +48,7 @@ import Testing
             // A later nightly that died before its manifest.
             let later = SandboxProject.timestamp(Date().addingTimeInterval(60))
             try FileManager.default.createDirectory(atPath: "\(repo)/\(later)", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: "\(repo)/\(later)/acp_audit.dump.age", contents: Data("partial".utf8))
+            _ = FileManager.default.createFile(atPath: "\(repo)/\(later)/acp_audit.dump.age", contents: Data("partial".utf8))
             sleep(2)
             let (dry, dryOut) = try await runCLI(["run", "--dry-run", "--repo", repo, "--max-age", "1s"], environment: ["ACP_BACKUP_AGE_IDENTITY": "\(source.dir)/id.txt"])
             #expect(dry == 0 && dryOut.contains("freshness: FAILS"), "\(dryOut)")
@@ -169,7 +169,7 @@ import Testing
             let set = try #require(try LocalRepository(root: repo).completeSets().first)
             // A folder under a regular file can never be made.
             let file = "\(source.dir)/a-file"
-            FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
             let before = try await runCLI(["run", "--repo", repo, "--reports", "\(file)/reports"], environment: ["ACP_BACKUP_AGE_IDENTITY": "\(source.dir)/id.txt"])
             #expect(before.0 == 2 && before.1.contains("--reports \(file)/reports") && before.1.contains("Not a directory") && before.1.contains("nothing was started"), "\(before.1)")
             #expect(try await Self.projects(holding: set, source).isEmpty)
@@ -180,7 +180,7 @@ import Testing
             let d = try await source.drill(repo, name: "lost", until: { text in
                 guard text.contains("▸ checks") else { return false }
                 try? FileManager.default.removeItem(atPath: reports)
-                FileManager.default.createFile(atPath: reports, contents: Data("not a folder".utf8))
+                _ = FileManager.default.createFile(atPath: reports, contents: Data("not a folder".utf8))
                 return true
             }, signal: 0)
             #expect(d.code == 1, "\(d.stdout)\n\(d.stderr)")
