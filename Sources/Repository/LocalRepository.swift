@@ -21,6 +21,25 @@ public struct LocalRepository: ObjectStore {
         return out
     }
 
+    public func folders() throws -> [String] {
+        guard let dir = opendir(root) else {
+            throw RepositoryError(message: "\(root): cannot read the repository folder: \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(dir) }
+        var out: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw RepositoryError(message: "\(root): cannot read the repository folder: \(String(cString: strerror(errno)))") }
+                return out
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            var st = stat()
+            guard name != ".", name != "..", lstat("\(root)/\(name)", &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { continue }
+            out.append(name)
+        }
+    }
+
     func walk(_ relative: String, prefix: String, into out: inout [StoredObject]) throws {
         let folder = relative.isEmpty ? root : "\(root)/\(relative)"
         guard let dir = opendir(folder) else {

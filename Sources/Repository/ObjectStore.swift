@@ -25,6 +25,12 @@ public protocol ObjectStore: Sendable, CustomStringConvertible {
 
     /// Removes an object; removing one that is absent is not an error.
     func delete(_ key: String) throws
+
+    /// The names of the top-level folders (S3: the common prefixes under `/`), without reading below them.
+    func folders() throws -> [String]
+
+    /// Writes a whole (small) object at once; nothing is visible under `key` until it is complete.
+    func put(_ key: String, data: Data) throws
 }
 
 /// One object being written: chunks, then `commit()` (which makes it visible) or `abort()`.
@@ -49,7 +55,7 @@ extension ObjectStore {
     /// The whole object.
     public func read(_ key: String) throws -> Data { try read(key, range: nil) }
 
-    /// Writes a whole object at once.
+    /// Writes a whole object at once, through `writer(for:)`.
     public func put(_ key: String, data: Data) throws {
         let w = try writer(for: key)
         do {

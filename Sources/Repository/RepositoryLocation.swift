@@ -28,3 +28,27 @@ public enum RepositoryLocation: Sendable, Equatable, CustomStringConvertible {
         return .s3(url: bucket, endpoint: value("ACP_BACKUP_S3_ENDPOINT"))
     }
 }
+
+extension RepositoryLocation {
+    /// What to say when no receipts location is given.
+    public static let receiptsMissing = "--receipts LOCATION (a folder or s3://bucket/prefix) or ACP_RECEIPTS_S3_BUCKET must be set"
+
+    /// The receipts mirror (docs/RECEIPTS.md): `--receipts LOCATION` (a folder, or `s3://bucket/prefix`), else
+    /// `ACP_RECEIPTS_S3_BUCKET`; an S3 endpoint from `ACP_RECEIPTS_S3_ENDPOINT`, else `ACP_BACKUP_S3_ENDPOINT`.
+    /// Nil when neither is given.
+    public static func receipts(_ flag: String?, environment: [String: String]) throws -> RepositoryLocation? {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let endpoint = value("ACP_RECEIPTS_S3_ENDPOINT") ?? value("ACP_BACKUP_S3_ENDPOINT")
+        if let flag, !flag.isEmpty {
+            return flag.hasPrefix("s3://") ? .s3(url: flag, endpoint: endpoint) : .local(path: flag)
+        }
+        guard let bucket = value("ACP_RECEIPTS_S3_BUCKET") else { return nil }
+        guard bucket.hasPrefix("s3://") else {
+            throw RepositoryError(message: "ACP_RECEIPTS_S3_BUCKET must look like s3://bucket/prefix (got \(bucket))")
+        }
+        return .s3(url: bucket, endpoint: endpoint)
+    }
+
+    /// The server-side encryption the receipts mirror asks S3 for (the runbook: "Server-side S3 encryption").
+    public static let receiptsServerSideEncryption = "AES256"
+}

@@ -89,7 +89,7 @@ public final class S3Client: Sendable {
 
     /// A signed request (a fresh signature per attempt: signatures carry their time).
     func request(_ method: HTTPMethod, _ path: String, body: HTTPBody = .empty, headers: [(String, String)] = []) -> HTTPRequest {
-        let signed = signer.sign(method: method.rawValue, path: path, host: hostHeader, extraHeaders: headers.filter { $0.0.lowercased() == "range" })
+        let signed = signer.sign(method: method.rawValue, path: path, host: hostHeader, extraHeaders: headers.filter { $0.0.lowercased() == "range" || $0.0.lowercased().hasPrefix("x-amz-") })
         var r = HTTPRequest(method, path, headers: headers + signed, body: body)
         r.timeout = .seconds(600)
         return r
@@ -131,15 +131,15 @@ public final class S3Client: Sendable {
 
     /// Uploads a file: one PUT below the multipart threshold, else a multipart upload in `partSize` parts
     /// (aborted on failure, so no orphan parts stay billed).
-    public func putFile(bucket: String, key: String, path file: String) throws {
+    public func putFile(bucket: String, key: String, path file: String, headers: [(String, String)] = []) throws {
         let size = try Self.size(of: file)
         if size < multipartThreshold {
             _ = try send({
-                try request(.put, path(bucket: bucket, key: key), body: .stream(length: size, source: FileRangeSource(path: file, offset: 0, length: size)))
+                try request(.put, path(bucket: bucket, key: key), body: .stream(length: size, source: FileRangeSource(path: file, offset: 0, length: size)), headers: headers)
             }, describe: "PUT s3://\(bucket)/\(key)")
             return
         }
-        let initiate = try send({ request(.post, path(bucket: bucket, key: key, query: [("uploads", "")])) }, describe: "initiate upload of \(key)")
+        let initiate = try send({ request(.post, path(bucket: bucket, key: key, query: [("uploads", "")]), headers: headers) }, describe: "initiate upload of \(key)")
         guard let uploadID = XMLValues.first("UploadId", in: initiate.body) else {
             throw RepositoryError(message: "initiate upload of \(key): no UploadId in the reply")
         }
@@ -171,8 +171,8 @@ public final class S3Client: Sendable {
         }
     }
 
-    public func putData(bucket: String, key: String, data: [UInt8]) throws {
-        _ = try send({ request(.put, path(bucket: bucket, key: key), body: .bytes(data)) }, describe: "PUT s3://\(bucket)/\(key)")
+    public func putData(bucket: String, key: String, data: [UInt8], headers: [(String, String)] = []) throws {
+        _ = try send({ request(.put, path(bucket: bucket, key: key), body: .bytes(data), headers: headers) }, describe: "PUT s3://\(bucket)/\(key)")
     }
 
     /// Downloads an object to a file (0600), resuming with a Range request after a cut transfer.

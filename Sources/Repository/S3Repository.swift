@@ -7,11 +7,30 @@ public struct S3Repository: ObjectStore {
     public let location: S3Location
     public let client: S3Client
     let endpointText: String?
+    /// `x-amz-server-side-encryption` sent with every upload (`AES256` for the receipts mirror, as the
+    /// runbook's table says); nil sends none (backup sets are encrypted before they leave the host).
+    public let serverSideEncryption: String?
 
-    public init(location: S3Location, client: S3Client, endpointText: String? = nil) {
+    public init(location: S3Location, client: S3Client, endpointText: String? = nil, serverSideEncryption: String? = nil) {
         self.location = location
         self.client = client
         self.endpointText = endpointText
+        self.serverSideEncryption = serverSideEncryption
+    }
+
+    var uploadHeaders: [(String, String)] { serverSideEncryption.map { [("x-amz-server-side-encryption", $0)] } ?? [] }
+
+    public func folders() throws -> [String] {
+        let base = location.key("")
+        return try client.list(bucket: location.bucket, prefix: base, delimiter: "/").prefixes.compactMap { p in
+            guard p.hasPrefix(base), p.hasSuffix("/") else { return nil }
+            return String(p.dropFirst(base.count).dropLast())
+        }
+    }
+
+    /// One PUT from memory: a small object (a batch of receipts) needs no spool.
+    public func put(_ key: String, data: Data) throws {
+        try client.putData(bucket: location.bucket, key: location.key(key), data: [UInt8](data), headers: uploadHeaders)
     }
 
     public var description: String {
@@ -41,7 +60,7 @@ public struct S3Repository: ObjectStore {
         try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let local = try LocalRepository(root: spool).writer(for: "object")
         return SpooledUpload(spool: spool, local: local) { path in
-            try client.putFile(bucket: location.bucket, key: location.key(key), path: path)
+            try client.putFile(bucket: location.bucket, key: location.key(key), path: path, headers: uploadHeaders)
         }
     }
 

@@ -28,7 +28,8 @@ public enum SetLayout {
 
     /// The store behind a location: the folder must exist unless `creating` (a backup's first set); S3
     /// takes its credentials from `environment`.
-    public static func open(_ location: RepositoryLocation, environment: [String: String], logger: Logger, creating: Bool = false) throws -> any ObjectStore {
+    public static func open(_ location: RepositoryLocation, environment: [String: String], logger: Logger, creating: Bool = false,
+                            serverSideEncryption: String? = nil) throws -> any ObjectStore {
         switch location {
         case .local(let path):
             if creating {
@@ -43,7 +44,7 @@ public enum SetLayout {
             return LocalRepository(root: path)
         case .s3(let url, let endpoint):
             return try S3Repository(location: S3Location(url: url), client: S3Client(endpoint: endpoint, environment: environment, logger: logger),
-                                    endpointText: endpoint)
+                                    endpointText: endpoint, serverSideEncryption: serverSideEncryption)
         }
     }
 }

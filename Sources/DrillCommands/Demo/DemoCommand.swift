@@ -13,6 +13,6 @@ struct DemoProdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prod",
         abstract: "Start or remove the production stand-in (acp_postgres, acp_redis on acp_prod_net).",
-        subcommands: [DemoProdUpCommand.self, DemoProdDownCommand.self]
+        subcommands: [DemoProdUpCommand.self, DemoProdDownCommand.self, DemoProdWriterCommand.self]
     )
 }
