@@ -15,6 +15,8 @@ final class DrillLedger: Sendable {
         var serverVersion: String?
         var jobs: [DrillReport.JobRecord] = []
         var reclaimed: [DrillReport.Reclaimed] = []
+        /// The receipts replay (`--receipts`), its database and where the receipts came from.
+        var replay: (outcome: ReceiptReplay.Outcome, database: String, location: String)?
     }
 
     let state = Mutex(State())
@@ -79,6 +81,10 @@ final class DrillLedger: Sendable {
     func setServerVersion(_ v: String) { state.withLock { $0.serverVersion = v } }
 
     func addJob(_ job: DrillReport.JobRecord) { state.withLock { $0.jobs.append(job) } }
+
+    func setReplay(_ outcome: ReceiptReplay.Outcome, database: String, location: String) {
+        state.withLock { $0.replay = (outcome, database, location) }
+    }
 
     func addReclaimed(_ r: DrillReport.Reclaimed) { state.withLock { $0.reclaimed.append(r) } }
 }

@@ -28,6 +28,11 @@ public struct DrillOptions: Sendable {
     /// The transparency keys the operator pins (`--transparency-keys`): roots verify with these only, and a
     /// key the restored database carries but the file does not fails verify_chain.
     public var transparencyKeys: [HistoricalKey]?
+    /// The receipts mirror (`--receipts`): receipts beyond the dump are replayed onto the restored audit chain.
+    public var receipts: (any ObjectStore)?
+    /// `--until`: the recovery target (UTC microseconds); receipts written after it are not replayed, and the
+    /// data loss is measured to it. Without it, to the drill's start.
+    public var until: Int64?
     public var customerRoots: [TransparencyRoot]?
     public var customerRootsSource: String?
     public var userChecks: [UserCheck] = []

@@ -1,3 +1,4 @@
+import AuditChain
 import Common
 import Foundation
 import Repository
@@ -27,6 +28,24 @@ extension DrillReport {
                                engine: engine.version, engineAPI: engine.api, decryptor: ProcessPipeline.version(options.decryption.kind)),
             sandbox: sandbox, kind: options.jobChecks.isEmpty ? .drill : .exercise, jobs: options.jobChecks.isEmpty ? nil : s.jobs,
             reclaimed: s.reclaimed.isEmpty ? nil : s.reclaimed)
+        rpo = set.flatMap { RecoveryPoint(set: $0, replay: s.replay, until: options.until, startedAt: startedAt) }
+    }
+}
+
+extension DrillReport.RecoveryPoint {
+    /// The recovery point of a drill of `set`: the set's time, moved on by the receipts replayed; the loss
+    /// measured to `--until`, else to the drill's start.
+    init?(set: DrillReport.BackupSet, replay: (outcome: ReceiptReplay.Outcome, database: String, location: String)?, until: Int64?, startedAt: Date) {
+        guard let taken = SetSelection.date(of: set.timestamp) else { return nil }
+        let takenMicros = Int64(taken.timeIntervalSince1970) * 1_000_000
+        let reached = max(takenMicros, replay?.outcome.lastTime ?? takenMicros)
+        let target = until ?? Int64(startedAt.timeIntervalSince1970 * 1_000_000)
+        self.init(dumpTakenAt: UTCTime.canonical(micros: takenMicros), recoveredUntil: UTCTime.canonical(micros: reached),
+                  target: UTCTime.canonical(micros: target), dataLossSeconds: max(0, Double(target - reached) / 1_000_000),
+                  receiptsReplayed: replay?.outcome.replayed ?? 0,
+                  gaps: replay?.outcome.stop?.missing.map { [Gap(from: $0.lowerBound, to: $0.upperBound)] } ?? [],
+                  dumpLastID: replay?.outcome.boundaryID, recoveredLastID: replay.map { $0.outcome.lastID ?? $0.outcome.boundaryID },
+                  receipts: replay?.location)
     }
 }
 

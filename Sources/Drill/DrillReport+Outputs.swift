@@ -114,11 +114,19 @@ extension DrillReport {
             <?xml version="1.0" encoding="UTF-8"?>
             <testsuites name="acp-drill" tests="\(cases.count)" failures="\(failures)" skipped="\(skipped)" time="\(String(format: "%.3f", durationSeconds))">
               <testsuite name="restore drill \(esc(id))" tests="\(cases.count)" failures="\(failures)" skipped="\(skipped)" time="\(String(format: "%.3f", durationSeconds))" timestamp="\(esc(startedAt))">
-            \(backupAgeSeconds.map { "    <properties><property name=\"acp_drill_backup_age_seconds\" value=\"\(String(format: "%.0f", $0))\"/></properties>\n" } ?? "")\(cases.joined(separator: "\n"))
+            \(junitProperties)\(cases.joined(separator: "\n"))
               </testsuite>
             </testsuites>
 
             """
+    }
+
+    /// The suite's properties: the backup's age and the recovery point's data loss.
+    var junitProperties: String {
+        let properties = [("acp_drill_backup_age_seconds", backupAgeSeconds), ("acp_drill_rpo_seconds", rpo?.dataLossSeconds)].compactMap { name, value in
+            value.map { "<property name=\"\(name)\" value=\"\(String(format: "%.3f", $0))\"/>" }
+        }
+        return properties.isEmpty ? "" : "    <properties>" + properties.joined() + "</properties>\n"
     }
 
     /// Prometheus text exposition (for node_exporter's textfile collector).
@@ -144,6 +152,11 @@ extension DrillReport {
         }
         if let age = backupAgeSeconds {
             metric("acp_drill_backup_age_seconds", "How old the restored set was when the drill started: the data a restore from it would lose.", [("", age)])
+        }
+        if let rpo {
+            metric("acp_drill_rpo_seconds", "The data loss of this recovery: from the newest point restored (the set, or the last replayed receipt) to --until or the drill's start.",
+                   [("", rpo.dataLossSeconds)])
+            metric("acp_drill_receipts_replayed", "Audit rows recovered beyond the dump from receipts.", [("", Double(rpo.receiptsReplayed))])
         }
         // This run is the newest of its kind: the deploy gate's answer for it (acp-drill gate reads the history).
         metric(DeployGate.metricName, DeployGate.metricHelp, [("kind=\"\((kind ?? .drill).rawValue)\"", verdict == .passed ? 1 : 0)])

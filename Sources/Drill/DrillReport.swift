@@ -119,6 +119,36 @@ public struct DrillReport: Codable, Sendable {
     /// expired ones. Absent when there were none.
     public var reclaimed: [Reclaimed]?
 
+    /// The recovery point this drill reached (absent when no set was restored).
+    public var rpo: RecoveryPoint?
+
+    /// The recovery point: how far the restored data reaches, and how much a recovery from this set (and
+    /// the receipts, when given) would lose (docs/RECEIPTS.md).
+    public struct RecoveryPoint: Codable, Sendable, Equatable {
+        /// When the set was taken (its timestamp): the databases are restored as of then, or a little later.
+        public var dumpTakenAt: String
+        /// The newest point the restored data reaches: the last replayed receipt's time, else the set's.
+        public var recoveredUntil: String
+        /// What the loss is measured to: `--until`, else the drill's start (the moment a recovery began).
+        public var target: String
+        /// `target − recoveredUntil`, at least 0.
+        public var dataLossSeconds: Double
+        /// Audit rows recovered beyond the dump from receipts.
+        public var receiptsReplayed: Int
+        /// Ids with no receipt, where the replay stopped (data loss in the audit chain).
+        public var gaps: [Gap]
+        /// The dump's last audit id, and the last id recovered (absent without an audit chain).
+        public var dumpLastID: Int64?
+        public var recoveredLastID: Int64?
+        /// The receipts mirror, when one was replayed.
+        public var receipts: String?
+
+        public struct Gap: Codable, Sendable, Equatable {
+            public var from: Int64
+            public var to: Int64
+        }
+    }
+
     /// A project `gc` removed.
     public struct Reclaimed: Codable, Sendable, Equatable {
         public var project: String

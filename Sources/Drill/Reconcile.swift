@@ -6,6 +6,11 @@ import Synchronization
 /// the same `audit_id`, tenant and units (`payload->>'units'`); no usage event lacks its audit row;
 /// per-tenant counts and unit sums agree. Usage events are held as compact (id, tenant, units) records,
 /// the audit rows stream past them in id order (a merge join); a failure lists the first offending ids.
+///
+/// Both sides are compared up to the audit dump's boundary, its last id: the two databases are dumped at
+/// different moments, so usage events of audit rows written after acp_audit's dump are not a mismatch,
+/// and audit rows replayed from receipts have no usage events (receipts do not carry them). Both are
+/// counted in the evidence.
 public enum Reconcile {
     public struct Result: Sendable {
         public var passed: Bool
@@ -19,7 +24,9 @@ public enum Reconcile {
     }
 
     static let usageQuery = "SELECT audit_id, tenant_id, units FROM usage_events ORDER BY audit_id"
-    static let auditQuery = "SELECT id, tenant_id, coalesce(payload->>'units', '') FROM audit_logs WHERE action = 'tool.execute' ORDER BY id"
+    static func auditQuery(upTo boundary: Int64) -> String {
+        "SELECT id, tenant_id, coalesce(payload->>'units', '') FROM audit_logs WHERE action = 'tool.execute' AND id <= \(boundary) ORDER BY id"
+    }
 
     static func parse(_ line: [UInt8]) -> Event? {
         let f = line.split(separator: 9, omittingEmptySubsequences: false)
@@ -27,21 +34,28 @@ public enum Reconcile {
         return Event(auditID: id, tenant: String(decoding: f[1], as: UTF8.self), units: parseInt64(f[2]))
     }
 
-    public static func run(audit: PostgresTarget, usage: PostgresTarget) async throws -> Result {
+    /// - Parameter dumpBoundary: the audit dump's last id when rows were replayed after it (else the
+    ///   table's last id is the boundary).
+    public static func run(audit: PostgresTarget, usage: PostgresTarget, dumpBoundary: Int64? = nil) async throws -> Result {
+        let last = try await audit.query("SELECT coalesce(max(id), 0) FROM audit_logs").first?.first.flatMap { Int64($0) } ?? 0
+        let boundary = dumpBoundary ?? last
         let events = Mutex<[Event]>([])
         try await usage.copyOut(usageQuery) { line in
             if let e = parse(line) { events.withLock { $0.append(e) } }
         }
-        let merge = Mutex(Merge(usage: events.withLock { $0 }))
-        try await audit.copyOut(auditQuery) { line in
+        let merge = Mutex(Merge(usage: events.withLock { $0 }, boundary: boundary))
+        try await audit.copyOut(auditQuery(upTo: boundary)) { line in
             if let e = parse(line) { merge.withLock { $0.audit(e) } }
         }
-        return merge.withLock { $0.finish() }
+        return merge.withLock { $0.finish(replayed: Int(max(0, last - boundary))) }
     }
 
     /// The merge join, in id order on both sides.
     struct Merge: Sendable {
         let usage: [Event]
+        let boundary: Int64
+        /// Usage events of audit rows after the boundary (not compared).
+        var beyond = 0
         var next = 0
         var auditRows = 0
         var matched = 0
@@ -51,8 +65,10 @@ public enum Reconcile {
         var mismatched: [Int64] = []
         var perTenant: [String: (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64)] = [:]
 
-        init(usage: [Event]) {
-            self.usage = usage
+        init(usage all: [Event], boundary: Int64 = .max) {
+            self.boundary = boundary
+            usage = all.filter { $0.auditID <= boundary }
+            beyond = all.count - usage.count
             for e in usage { perTenant[e.tenant, default: (0, 0, 0, 0)].usageCount += 1; perTenant[e.tenant, default: (0, 0, 0, 0)].usageUnits += e.units ?? 0 }
         }
 
@@ -68,7 +84,7 @@ public enum Reconcile {
             while next < usage.count, usage[next].auditID == a.auditID { duplicateUsage.append(a.auditID); next += 1 }
         }
 
-        mutating func finish() -> Result {
+        mutating func finish(replayed: Int = 0) -> Result {
             while next < usage.count { orphanUsage.append(usage[next].auditID); next += 1 }
             func first(_ ids: [Int64]) -> String { ids.prefix(5).map(String.init).joined(separator: ", ") + (ids.count > 5 ? ", …" : "") }
             var problems: [String] = []
@@ -79,10 +95,15 @@ public enum Reconcile {
             let tenantsOff = perTenant.filter { $0.value.auditCount != $0.value.usageCount || $0.value.auditUnits != $0.value.usageUnits }.keys.sorted()
             if !tenantsOff.isEmpty && problems.isEmpty { problems.append("per-tenant totals differ for \(tenantsOff.prefix(3).joined(separator: ", "))") }
             let units = perTenant.values.reduce(Int64(0)) { $0 + $1.auditUnits }
+            var notes: [String] = []
+            if boundary != .max { notes.append("compared up to the audit dump's last id \(boundary)") }
+            if beyond > 0 { notes.append("\(beyond) usage event(s) of later audit rows not compared (acp_usage was dumped after acp_audit)") }
+            if replayed > 0 { notes.append("\(replayed) audit row(s) replayed from receipts beyond the dump not compared (receipts carry no usage events)") }
+            let note = notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")"
             if problems.isEmpty {
-                return Result(passed: true, evidence: "\(auditRows) tool.execute audit rows ↔ \(usage.count) usage events, one to one; \(perTenant.count) tenant(s), counts and units (\(units)) agree")
+                return Result(passed: true, evidence: "\(auditRows) tool.execute audit rows ↔ \(usage.count) usage events, one to one; \(perTenant.count) tenant(s), counts and units (\(units)) agree" + note)
             }
-            return Result(passed: false, evidence: problems.joined(separator: "; "))
+            return Result(passed: false, evidence: problems.joined(separator: "; ") + note)
         }
     }
 }

@@ -71,6 +71,17 @@ enum DrillConfiguration {
                 pinnedKeys = try TransparencyKeysFile.parse(data, source: path)
             } catch { problems.append("\(error)") }
         }
+        // The receipts mirror, and the recovery target.
+        var receipts: (any ObjectStore)?
+        do {
+            if let location = try RepositoryLocation.receipts(flags.receipts, environment: env) {
+                receipts = try SetLayout.open(location, environment: env, logger: logger)
+            }
+        } catch { problems.append("receipts: \(error)") }
+        let until = flags.until.flatMap { UTCTime.parse($0) }
+        if flags.until != nil, receipts == nil {
+            problems.append("--until needs --receipts (or ACP_RECEIPTS_S3_BUCKET): a dump alone restores to the moment it was taken")
+        }
         var stack: StackSpec?
         do { stack = try flags.stack.stack(environment: env) } catch { problems.append("the stack file was refused (see above)") }
         guard problems.isEmpty, let store, let stack else { return .failure(Problems(messages: problems)) }
@@ -85,6 +96,8 @@ enum DrillConfiguration {
         options.maxAge = DurationText.positiveSeconds(flags.maxAge) ?? options.maxAge
         if let jobs = flags.jobs { options.jobs = jobs }
         options.customerRoots = customer
+        options.receipts = receipts
+        options.until = until
         options.trustedKeys = trusted
         options.transparencyKeys = pinnedKeys
         options.customerRootsSource = flags.customerRoots

@@ -42,6 +42,12 @@ struct RunCommand: AsyncParsableCommand {
               ACP_DRILL_OPERATOR       who runs the drill, for the log (default:
                                        $USER, else "system")
               ACP_DRILL_TRUSTED_KEYS   the trusted-keys file (as --trusted-keys)
+              ACP_RECEIPTS_S3_BUCKET   the receipts mirror (as --receipts), with
+                                       ACP_RECEIPTS_S3_ENDPOINT (else ACP_BACKUP_S3_ENDPOINT)
+            Recovery point: with --receipts, the audit rows written after the dump are recovered from their
+            receipts (point-in-time recovery of the audit chain), each verified before it is inserted, up to
+            --until; the report's rpo says how far the restored data reaches and the data loss in seconds
+            (to --until, else to the drill's start), also as acp_drill_rpo_seconds.
             With trusted keys, the manifest's Ed25519 signature (<ts>/manifest.json.sig, made by the backup
             with ACP_BACKUP_SIGNING_KEY) must verify, by a trusted key within its window, before anything the
             manifest says is acted on: an unsigned, altered or foreign-signed set fails manifest.signature
@@ -92,6 +98,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The public keys trusted to sign sets (acp-drill keys generate; or ACP_DRILL_TRUSTED_KEYS): an unsigned, altered or foreign-signed set is refused.", valueName: "file")) var trustedKeys: String?
     @Option(help: ArgumentHelp("The transparency keys you pin (JSON lines: key_id, public_key hex, valid_from, valid_to; or ACP_DRILL_TRANSPARENCY_KEYS): roots verify with these only, and a key the restored database carries but this file does not fails verify_chain.", valueName: "file")) var transparencyKeys: String?
     @Option(help: ArgumentHelp("Customer-archived transparency roots (JSON lines or array) the restored roots must match.", valueName: "file")) var customerRoots: String?
+    @Option(help: ArgumentHelp("The receipts mirror (a folder or s3://bucket/prefix; or ACP_RECEIPTS_S3_BUCKET): receipts beyond the dump are verified and replayed onto the restored audit chain (docs/RECEIPTS.md).", valueName: "location")) var receipts: String?
+    @Option(help: ArgumentHelp("With --receipts: recover to this point in time (2026-05-16T10:00:00Z): later receipts are not replayed, and the data loss is measured to it.", valueName: "time")) var until: String?
     @Option(help: ArgumentHelp("Your checks (YAML, checks: [...]): SQL {name, database, query, expect | expect_min/expect_max, timeout} or jobs {name, image, command, environment, timeout, expect_exit, expect_output}.", valueName: "file")) var checks: String?
     @Option(help: ArgumentHelp("Where the JSON reports go.", valueName: "dir")) var reports = "reports/restore_drill"
     @Option(help: ArgumentHelp("The drill log the row is appended to.", valueName: "file")) var log = "docs/runbooks/restore_drill.md"
@@ -110,6 +118,7 @@ struct RunCommand: AsyncParsableCommand {
         _ = try parseDuration(keepTtl, flag: "--keep-ttl")
         _ = try parseDuration(maxAge, flag: "--max-age")
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let until, UTCTime.parse(until) == nil { throw ValidationError("--until \(until): not a time (e.g. 2026-05-16T10:00:00Z or 2026-05-16 10:00:00.5+02)") }
     }
 
     func run() async throws {
@@ -184,6 +193,11 @@ struct RunCommand: AsyncParsableCommand {
         print("stages and budgets: gc, pick, download (\(Int(b.download)) s), decrypt (\(Int(b.decrypt)) s) ‖ provision, restore (\(Int(b.restorePerDatabase)) s per database), checks (\(Int(b.verify)) s), report, teardown; total \(Int(b.total)) s until the checks pass")
         let checks = CheckRegistry.all.filter { d in
             !(d.needs.contains(.customerRoots) && options.customerRoots == nil) && !(d.needs.contains(.userChecks) && options.userChecks.isEmpty) && d.name != "<stage>"
+        }
+        if let receipts = options.receipts {
+            let days = (try? receipts.folders().filter { ReceiptKey.isDay(Substring($0)) }.sorted()) ?? []
+            print("replay: receipts from \(receipts) (\(days.count) day(s)\(days.last.map { ", the newest \($0)" } ?? "")) onto the restored audit chain beyond the dump" +
+                  (options.until.map { ", up to \(UTCTime.canonical(micros: $0))" } ?? ""))
         }
         print("checks: " + checks.map(\.name).joined(separator: ", ") + (options.userChecks.isEmpty ? "" : " (\(options.userChecks.count) user check(s))"))
         print("outputs: \(reports)/<ts>.json\(noLog ? "" : ", \(log)")\(junit.map { ", \($0)" } ?? "")\(metrics.map { ", \($0)" } ?? "")")

@@ -57,16 +57,4 @@ public final class SQLStream: ExecInput {
 }
 
 /// COPY text-format escaping of one value.
-func copyText(_ value: String) -> String {
-    var out = ""
-    for ch in value.unicodeScalars {
-        switch ch {
-        case "\\": out += "\\\\"
-        case "\t": out += "\\t"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        default: out.unicodeScalars.append(ch)
-        }
-    }
-    return out
-}
+func copyText(_ value: String) -> String { CopyText.escape(value) }

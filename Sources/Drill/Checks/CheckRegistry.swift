@@ -13,6 +13,7 @@ public enum CheckRegistry {
         CheckDescriptor("list.<db>", kind: .core, "pg_restore --list reads the dump's table of contents"),
         CheckDescriptor("restore.<db>", kind: .core, "the database is created as the dump describes it and pg_restore --exit-on-error completes"),
         CheckDescriptor("restore", kind: .core, "at least one database dump of the set could be decrypted"),
+        CheckDescriptor("replay", kind: .platform, "with --receipts: every receipt beyond the dump was replayed onto the restored audit chain in id order, each the next id, linked to the previous row_hash and its own row_hash recomputing, up to --until; a gap (data loss), a forged, duplicate or unreadable receipt stops it, named, with nothing past it inserted"),
         CheckDescriptor("services.start", kind: .core, needs: [.services], "the stack's app services start after the restore, in a sandbox whose isolation held"),
         CheckDescriptor("interrupted", kind: .core, "the drill was not cancelled (SIGINT/SIGTERM); after teardown the verdict is ABORTED"),
         CheckDescriptor("engine", kind: .core, "the container engine kept answering (watched once a second); when it went away (a restart, a crash) and anything failed, this names it as the first failure; an outage the drill came through whole is recorded as passed"),

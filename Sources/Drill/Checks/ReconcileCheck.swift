@@ -13,7 +13,9 @@ struct ReconcileCheck: DrillCheck {
               let udb = context.locate("usage_events", platformDatabase: "acp_usage").db else { return [] }
         let t0 = ContinuousClock.now
         do {
-            let r = try await Reconcile.run(audit: context.target(adb), usage: context.target(udb))
+            let replay = context.ledger.snapshot.replay
+            let r = try await Reconcile.run(audit: context.target(adb), usage: context.target(udb),
+                                            dumpBoundary: replay?.database == adb ? replay?.outcome.boundaryID : nil)
             return [.timed("reconcile", .platform, r.passed ? .passed : .failed, "\(adb).audit_logs ↔ \(udb).usage_events: \(r.evidence)",
                            fix: "usage and audit disagree: rows were lost or altered on one side; compare the ids named with production", since: t0)]
         } catch {
