@@ -146,6 +146,11 @@ public struct DrillReport: Codable, Sendable {
         public struct Gap: Codable, Sendable, Equatable {
             public var from: Int64
             public var to: Int64
+
+            public init(from: Int64, to: Int64) {
+                self.from = from
+                self.to = to
+            }
         }
     }
 
