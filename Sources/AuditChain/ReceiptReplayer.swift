@@ -79,18 +79,18 @@ public struct ReceiptReplayer: Sendable {
 
     /// The decision on the next receipt in id order; `place` names where it came from (object and line).
     /// After a stop every later receipt is refused with the same stop.
-    public mutating func add(_ receipt: Receipt, place: String) -> Decision {
+    public mutating func add(_ receipt: Receipt, place: @autoclosure () -> String) -> Decision {
         if let stopped { return .stop(stopped) }
         let row = receipt.row
         if row.id <= boundaryID {
-            if row.id == boundaryID, row.rowHash != boundaryHash { return stop(.boundaryMismatch(id: row.id, place: place)) }
+            if row.id == boundaryID, row.rowHash != boundaryHash { return stop(.boundaryMismatch(id: row.id, place: place())) }
             return .skip
         }
-        if row.id <= lastID { return stop(.duplicate(id: row.id, place: place)) }
-        if row.id > lastID + 1 { return stop(.gap(from: lastID + 1, to: row.id - 1, place: place)) }
+        if row.id <= lastID { return stop(.duplicate(id: row.id, place: place())) }
+        if row.id > lastID + 1 { return stop(.gap(from: lastID + 1, to: row.id - 1, place: place())) }
         if let until, row.occurredAt > until { return stop(.reachedUntil(id: row.id)) }
-        guard receipt.recomputes else { return stop(.forged(id: row.id, place: place)) }
-        guard row.prevHash == lastHash else { return stop(.brokenLink(id: row.id, place: place)) }
+        guard receipt.recomputes else { return stop(.forged(id: row.id, place: place())) }
+        guard row.prevHash == lastHash else { return stop(.brokenLink(id: row.id, place: place())) }
         lastID = row.id
         lastHash = row.rowHash
         lastTime = row.occurredAt

@@ -10,10 +10,9 @@ import Synchronization
 /// (`ReceiptReplayer`): it is the next id, it links to the previous `row_hash`, and its own `row_hash`
 /// recomputes. The replay stops at the first receipt it cannot insert, names it, and inserts nothing past it.
 ///
-/// Batches are listed by day from the dump's last row on (one listing per day), fetched up to `window` at
-/// a time while earlier ones are verified, and the verified rows stream into one `COPY … FROM STDIN` in
-/// the sandbox, run as the database's restore role: memory stays bounded by the window, whatever the
-/// number of receipts.
+/// The receipts are read and verified by `ReceiptSource`; the verified rows stream into one
+/// `COPY … FROM STDIN` in the sandbox, run as the database's restore role: memory stays bounded by the
+/// source's window, whatever the number of receipts.
 struct ReceiptReplay: Sendable {
     let store: any ObjectStore
     /// Receipts written after this time (UTC microseconds) are not replayed (`--until`).
@@ -57,7 +56,8 @@ struct ReceiptReplay: Sendable {
         let boundaryHash = tail.flatMap { ChainHash.bytes(hex: $0[1]) } ?? ChainHash.genesis
         var replayer = ReceiptReplayer(boundaryID: outcome.boundaryID, boundaryHash: boundaryHash, until: until)
 
-        let (keys, unreadable) = try await listBatches(after: outcome.boundaryID, since: outcome.boundaryTime)
+        let receipts = ReceiptSource(store: store, until: until, window: window)
+        let (keys, unreadable) = try await receipts.batches(after: outcome.boundaryID, since: outcome.boundaryTime)
         if let unreadable { replayer.unreadable(place: unreadable, message: "not a receipts batch name (<YYYY-MM-DD>/<first id>-<last id>.jsonl)") }
 
         // The COPY reads a pipe; verified rows are written to it as each batch is checked.
@@ -76,41 +76,7 @@ struct ReceiptReplay: Sendable {
         }
         let writer = PipeWriter(fd: writeEnd)
         do {
-            try await forEachBatch(keys) { key, data in
-                outcome.batches += 1
-                var chunk: [UInt8] = []
-                chunk.reserveCapacity(data.count + data.count / 4)
-                var lineNumber = 0
-                var stopped = false
-                data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                    let bytes = raw.bindMemory(to: UInt8.self)
-                    var start = 0
-                    while start < bytes.count, !stopped {
-                        let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
-                        lineNumber += 1
-                        defer { start = end + 1 }
-                        guard end > start else { continue }
-                        let place = "\(key) line \(lineNumber)"
-                        let receipt: Receipt
-                        do { receipt = try Receipt.parse(ArraySlice(UnsafeBufferPointer(rebasing: bytes[start ..< end]))) } catch let error as ReceiptParseError {
-                            replayer.unreadable(place: place, message: error.message)
-                            stopped = true
-                            return
-                        } catch {
-                            replayer.unreadable(place: place, message: "\(error)")
-                            stopped = true
-                            return
-                        }
-                        switch replayer.add(receipt, place: place) {
-                        case .skip: continue
-                        case .insert: Self.appendCopyLine(receipt.row, to: &chunk)
-                        case .stop: stopped = true
-                        }
-                    }
-                }
-                if !chunk.isEmpty { try await writer.write(chunk) }
-                return !stopped && replayer.stopped == nil
-            }
+            outcome.batches = try await receipts.replay(keys, into: &replayer) { chunk in try await writer.write(chunk) }
         } catch {
             writer.close()
             _ = try? await copy.value
@@ -131,76 +97,6 @@ struct ReceiptReplay: Sendable {
         }
         outcome.seconds = (ContinuousClock.now - t0).inSeconds
         return outcome
-    }
-
-    /// The batches that can hold a receipt beyond `boundaryID` (and its own, to compare), in id order: the
-    /// days from the dump's last row's (a day earlier, for a batch that began before midnight) up to
-    /// `--until`'s, each listed on its own. Also the first name in a day folder that is not a batch's.
-    func listBatches(after boundaryID: Int64, since: Int64?) async throws -> ([ReceiptKey], String?) {
-        let store = self.store
-        let firstDay = since.map { UTCTime.day(micros: $0 - 86_400_000_000) }
-        let lastDay = until.map { UTCTime.day(micros: $0) }
-        let days = try await BlockingExecutor.run("receipts") { try store.folders() }
-            .filter { day in ReceiptKey.isDay(Substring(day)) && (firstDay.map { day >= $0 } ?? true) && (lastDay.map { day <= $0 } ?? true) }.sorted()
-        var keys: [ReceiptKey] = []
-        var unreadable: String?
-        for day in days {
-            let listed = try await BlockingExecutor.run("receipts") { try store.list(prefix: day + "/") }
-            for object in listed {
-                guard let key = ReceiptKey.parse(object.key) else {
-                    if object.key.hasSuffix(ReceiptKey.suffix), unreadable == nil { unreadable = object.key }
-                    continue
-                }
-                if key.lastID >= boundaryID { keys.append(key) }
-            }
-        }
-        return (keys.sorted(), unreadable)
-    }
-
-    /// Fetches the batches `window` at a time and hands them to `body` in order; stops when it returns false.
-    func forEachBatch(_ keys: [ReceiptKey], _ body: (String, Data) async throws -> Bool) async throws {
-        let store = self.store
-        try await withThrowingTaskGroup(of: (Int, Data).self) { group in
-            var started = 0
-            var ready: [Int: Data] = [:]
-            func startMore(upTo limit: Int) {
-                while started < keys.count, started < limit {
-                    let (i, key) = (started, keys[started].description)
-                    group.addTask { (i, try await BlockingExecutor.run("receipts") { try store.read(key) }) }
-                    started += 1
-                }
-            }
-            for next in keys.indices {
-                startMore(upTo: next + window)
-                while ready[next] == nil {
-                    guard let (i, data) = try await group.next() else { break }
-                    ready[i] = data
-                }
-                guard let data = ready.removeValue(forKey: next) else { break }
-                if try await !body(keys[next].description, data) {
-                    group.cancelAll()
-                    return
-                }
-            }
-        }
-    }
-
-    /// One COPY text line of a verified row.
-    static func appendCopyLine(_ row: AuditRow, to out: inout [UInt8]) {
-        out += String(row.id).utf8
-        out.append(9)
-        out += row.tenantID.utf8
-        out.append(9)
-        out += UTCTime.canonical(micros: row.occurredAt).utf8
-        for field in [row.actor, row.action, row.resource, row.payload] {
-            out.append(9)
-            out += CopyText.escape(field).utf8
-        }
-        out += "\t\\\\x".utf8
-        out += ChainHash.hex(row.prevHash).utf8
-        out += "\t\\\\x".utf8
-        out += ChainHash.hex(row.rowHash).utf8
-        out.append(10)
     }
 }
 

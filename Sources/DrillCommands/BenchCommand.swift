@@ -6,6 +6,6 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Print benchmark figures, each as a ratio against a baseline measured in the same run.",
         discussion: "Benchmarks are measurements, not tests: they never fail on a slow machine.",
-        subcommands: [BenchEngineCommand.self, BenchSandboxCommand.self, BenchBackupCommand.self, BenchDrillCommand.self, BenchReportCommand.self, BenchReclaimCommand.self]
+        subcommands: [BenchEngineCommand.self, BenchSandboxCommand.self, BenchBackupCommand.self, BenchDrillCommand.self, BenchReportCommand.self, BenchReclaimCommand.self, BenchReceiptsCommand.self]
     )
 }
