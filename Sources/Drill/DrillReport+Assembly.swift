@@ -60,3 +60,20 @@ extension DrillReport.BackupSet {
             backupFailures: m.failures.map { "\($0.database) (\($0.step)): \($0.message)" })
     }
 }
+
+extension DrillReport.RecoveryPoint {
+    /// The recovery point in one line: how far the restored data reaches, and what it would lose.
+    public var summary: String {
+        var text = "restored to \(recoveredUntil)"
+        if receipts != nil {
+            text += receiptsReplayed > 0
+                ? " (\(receiptsReplayed) audit row(s) recovered from receipts beyond the dump of \(dumpTakenAt), up to id \(recoveredLastID ?? 0))"
+                : " (the dump of \(dumpTakenAt); no receipt beyond it)"
+        } else {
+            text += " (the dump; no receipts given)"
+        }
+        text += String(format: "; data loss %.2f s to %@", dataLossSeconds, target)
+        if let gap = gaps.first { text += "; receipts missing for ids \(gap.from)…\(gap.to)" }
+        return text
+    }
+}

@@ -67,21 +67,6 @@ final class DrillProgress: Sendable {
             else if let e = s.teardownError { print("teardown FAILED: \(e) — acp-drill down \(s.project) (or gc) removes what is left") }
         }
         print("row counts: \(report.rowCountsSummary)")
-        if let rpo = report.rpo { print("recovery point: " + Self.describe(rpo)) }
-    }
-
-    /// The recovery point in one line: how far the restored data reaches and what it would lose.
-    static func describe(_ rpo: DrillReport.RecoveryPoint) -> String {
-        var text = "restored to \(rpo.recoveredUntil)"
-        if rpo.receipts != nil {
-            text += rpo.receiptsReplayed > 0
-                ? " (\(rpo.receiptsReplayed) audit row(s) recovered from receipts beyond the dump of \(rpo.dumpTakenAt), up to id \(rpo.recoveredLastID ?? 0))"
-                : " (the dump of \(rpo.dumpTakenAt); no receipt beyond it)"
-        } else {
-            text += " (the dump)"
-        }
-        text += String(format: "; data loss %.1f s to %@", rpo.dataLossSeconds, rpo.target)
-        if let gap = rpo.gaps.first { text += "; receipts missing for ids \(gap.from)…\(gap.to)" }
-        return text
+        if let rpo = report.rpo { print("recovery point: " + rpo.summary) }
     }
 }

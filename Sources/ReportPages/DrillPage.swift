@@ -51,6 +51,7 @@ public enum DrillPage {
                     c.status == .passed ? "verified: \(c.evidence)" : c.status == .skipped ? "not verified: \(c.evidence)" : "FAILED: \(c.evidence)"
                 } ?? "not checked (a drill from before signed manifests)"),
                 Fact(label: "objects", value: s.map { "\($0.objects.count), \(Self.bytes($0.objects.reduce(0) { $0 + $1.size })) encrypted" } ?? "—"),
+                Fact(label: "recovery point", value: r.rpo?.summary ?? "—"),
                 Fact(label: "taken by", value: s.map { "acp-drill \($0.backupToolVersion), \($0.pgDumpVersion), server \($0.serverVersion)" } ?? "—"),
             ]
             versions = [

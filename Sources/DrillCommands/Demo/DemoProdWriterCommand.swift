@@ -89,9 +89,8 @@ struct DemoProdWriterCommand: AsyncParsableCommand {
 /// The writer `demo prod up --writer-rate` leaves running in the background: its pid file and log in the
 /// temporary folder, found again by `demo prod down`.
 enum WriterProcess {
-    static var folder: String { NSTemporaryDirectory() }
-    static var pidFile: String { "\(folder)/acp-drill-prod-writer.pid" }
-    static var logFile: String { "\(folder)/acp-drill-prod-writer.log" }
+    static var pidFile: String { (NSTemporaryDirectory() as NSString).appendingPathComponent("acp-drill-prod-writer.pid") }
+    static var logFile: String { (NSTemporaryDirectory() as NSString).appendingPathComponent("acp-drill-prod-writer.log") }
 
     /// Starts `acp-drill demo prod writer …` to outlive this process (SIGHUP ignored, every descriptor but its
     /// log closed, so that no caller's pipe stays open), and waits for its first mirrored second.
