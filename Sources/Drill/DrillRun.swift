@@ -99,7 +99,7 @@ public final class DrillRun: Sendable {
             if !plain.dumps.isEmpty {
                 let restore = DatabaseRestore(sandbox: sandbox, jobs: options.jobs, budgetPerDatabase: options.budgets.restorePerDatabase, ledger: ledger)
                 let restored = try await stage("restore") { try await restore.run(plain.dumps, manifest: manifest) }
-                try await stage("replay") { try await replayReceipts(restored) }
+                if options.receipts != nil { try await stage("replay") { try await replayReceipts(restored) } }
                 await isolated
                 try await startHeldServices(sandbox)
                 try await stage("checks", budget: options.budgets.verify) {
