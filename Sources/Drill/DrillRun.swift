@@ -161,8 +161,19 @@ public final class DrillRun: Sendable {
             _ = try await Task.detached { () throws -> TeardownReport in
                 let deadline = ContinuousClock.now + .seconds(wait)
                 var said = ContinuousClock.now - .seconds(60)
+                var retries = 2
                 while true {
-                    do { return try await backend.teardown(project: name, logger: logger) } catch where backend.isEngineLoss(error) && ContinuousClock.now < deadline {
+                    do { return try await backend.teardown(project: name, logger: logger) } catch where ContinuousClock.now < deadline {
+                        if !backend.isEngineLoss(error) {
+                            // A daemon on its way down answers 500s (its stores closed) for a moment before
+                            // it stops answering: a failure while the engine is going away is waited out too.
+                            try await Task.sleep(for: .seconds(1))
+                            if await backend.describeEngine().version != nil {
+                                guard retries > 0 else { throw error }
+                                retries -= 1
+                                continue
+                            }
+                        }
                         if ContinuousClock.now - said >= .seconds(10) {
                             said = ContinuousClock.now
                             let left = Int((deadline - ContinuousClock.now).inSeconds.rounded())

@@ -12,6 +12,8 @@ import Testing
 @Suite(.serialized, .enabled(if: runsApart, "run apart by scripts/test.sh (ACP_DRILL_APART=1)")) struct EngineRestartTests {
     static let script = repoRoot.appendingPathComponent("scripts/engine2.sh").path
     static let socket = "unix:///run/acp-drill-engine2.sock"
+    /// The second dockerd's pid file (scripts/engine2.sh's exec root).
+    static let pidFile = "/run/acp-drill-engine2/dockerd.pid"
 
     static func engine2(_ args: [String]) async throws {
         _ = try await run(["bash", script] + args)
@@ -30,7 +32,12 @@ import Testing
                 let d = try await source.drill(repo, name: "restart-\(liveRestore ? "live" : "stop")", env: ["DOCKER_HOST": Self.socket], until: { text in
                     guard text.contains("restoring acp_") else { return false }
                     if !fired.withLock({ f in defer { f = true }; return f }) {
-                        // As a service manager restarts it: SIGTERM, wait for it to exit, start it again.
+                        // As a service manager restarts it: SIGTERM now, while the restore runs (not when a
+                        // script has started, which on a loaded machine can be after the drill), then wait
+                        // for it to exit and start it again.
+                        if let pid = (try? String(contentsOfFile: Self.pidFile, encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                            kill(pid, SIGTERM)
+                        }
                         Thread.detachNewThread { _ = try? runBlocking(["bash", Self.script, "restart"] + mode) }
                     }
                     return true
