@@ -60,7 +60,11 @@ public struct BackupVerify: Sendable {
                     continue
                 }
                 // 2. Decrypted into pg_restore --list inside the sandbox.
-                let list = try await decryptInto(path, sandbox: sandbox, service: pg, command: ["pg_restore", "--list"], env: [])
+                // pg_restore --list stops reading at the table of contents; the rest is drained so that the
+                // stream ends as the input does (Podman cuts a stream whose command stopped reading, and
+                // can lose its output with it), and age still authenticates every chunk.
+                let list = try await decryptInto(path, sandbox: sandbox, service: pg,
+                                                 command: ["sh", "-c", "pg_restore --list; status=$?; cat >/dev/null; exit $status"], env: [])
                 guard list.code == 0, list.decryptOK else {
                     results.append(.failed(name, "\(object.key): \(list.decryptOK ? "pg_restore --list failed: \(list.stderr)" : "decryption failed: \(list.decryptError)")"))
                     continue

@@ -170,7 +170,12 @@ private struct RawPipe {
         while true {
             let ready = try wait(read: true, write: inputOpen)
             if ready.readable {
-                guard let bytes = try receive(wait: false) else { return }
+                let bytes: [UInt8]?
+                // A peer that resets the connection once the command is done with its input (Podman, when
+                // the command stops reading early) has ended the stream: the caller takes the command's
+                // exit status from the engine, which still answers if only the stream was cut.
+                do { bytes = try receive(wait: false) } catch let e as CurlError where e.curlCode == Int(CURLE_RECV_ERROR.rawValue) { return }
+                guard let bytes else { return }
                 if !bytes.isEmpty { try bytes.withUnsafeBytes { try onOutput($0) } }
             }
             guard inputOpen, ready.writable, let stdin else { continue }
@@ -189,6 +194,12 @@ private struct RawPipe {
                 curl_easy_send(easy.handle, raw.baseAddress! + pendingOffset, pending.count - pendingOffset, &sent)
             }
             if rc == CURLE_AGAIN { continue }
+            if rc == CURLE_SEND_ERROR {
+                // EPIPE or ECONNRESET on send: the command closed its stdin (it stopped reading). Its output
+                // and exit status still come.
+                inputOpen = false
+                continue
+            }
             guard rc == CURLE_OK else { throw fail(rc, "send stdin") }
             pendingOffset += sent
         }

@@ -34,8 +34,15 @@ extension DockerClient {
         let path = "/exec/\(DockerQuery.escape(id))/start"
         let body = Array(#"{"Detach":false,"Tty":false}"#.utf8)
         let demuxer = Mutex(StreamDemuxer())
+        // Podman reports its own failure to copy a closed stdin as a stderr frame of the command's: it is
+        // not the command's output, and dropped.
+        let podman = libpodVersion != nil
+        let emit: @Sendable (StdioStream, UnsafeRawBufferPointer) throws -> Void = { stream, bytes in
+            if podman, stream == .stderr, Self.isPodmanCopyNoise(bytes) { return }
+            try onOutput(stream, bytes)
+        }
         let feed: @Sendable (UnsafeRawBufferPointer) throws -> Void = { chunk in
-            try demuxer.withLock { try $0.feed(chunk, emit: onOutput) }
+            try demuxer.withLock { try $0.feed(chunk, emit: emit) }
         }
         if let stdin {
             var request = HTTPRequest(.post, versioned(path), body: .bytes(body))
@@ -63,6 +70,15 @@ extension DockerClient {
         }
         throw DockerError(code: .unexpectedStatus, message: "exec \(id) still running after its output ended",
                           request: "GET /exec/\(id)/json")
+    }
+
+    /// Whether a stderr frame is Podman's own message about the attach socket (`Error: read unixpacket
+    /// @->/proc/self/fd/16/attach: read: connection reset by peer`), not the command's.
+    static func isPodmanCopyNoise(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count < 512 else { return false }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return (text.hasPrefix("Error: read unixpacket ") || text.hasPrefix("Error: write unixpacket "))
+            && (text.contains("connection reset by peer") || text.contains("broken pipe"))
     }
 
     /// `exec` with stdout and stderr collected in memory (each bounded by `limit` bytes; the rest is dropped).

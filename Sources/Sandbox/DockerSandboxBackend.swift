@@ -75,7 +75,9 @@ public struct DockerSandboxBackend: SandboxBackend {
 
     public func state(of service: Sandbox.Service) async throws -> ServiceState {
         let inspect = try await client.inspectContainer(service.containerID)
-        return ServiceState(running: inspect.state.running, status: inspect.state.status, health: inspect.state.health?.status)
+        // Podman answers {"Status": ""} for a container without a healthcheck: that is "none", not "starting".
+        let health = inspect.state.health?.status
+        return ServiceState(running: inspect.state.running, status: inspect.state.status, health: health?.isEmpty == true ? nil : health)
     }
 
     public func runJob(image: String, command: [String], environment: [String], user: String?, in sandbox: Sandbox,

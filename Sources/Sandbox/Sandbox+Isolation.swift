@@ -125,7 +125,7 @@ extension Sandbox {
             volumeCount += v.volumes
         }
         results.append(mountProblems.isEmpty
-            ? .passed("isolation.volumes", "\(volumeCount) anonymous volume(s), each labelled for this project and used by no other container")
+            ? .passed("isolation.volumes", "\(volumeCount) volume(s) of the project's own, each created with its label and used by no other container")
             : .failed("isolation.volumes", mountProblems.joined(separator: "; ")))
         results.append(hostProblems.isEmpty
             ? .passed("isolation.host", "\(containers.count) container(s): no published port, not privileged, no host network/PID/IPC, no bind mount, no DNS forwarding")
@@ -182,18 +182,28 @@ extension Sandbox {
             }
             let h = c.hostConfig
             if h?.privileged == true { hostProblems.append("\(name) is privileged") }
-            if h?.publishAllPorts == true || !(h?.portBindings ?? [:]).isEmpty { hostProblems.append("\(name) publishes ports") }
+            if h?.publishAllPorts == true || (h?.portBindings ?? [:]).values.contains(where: { !($0 ?? []).isEmpty }) { hostProblems.append("\(name) publishes ports") }
             let published = (c.networkSettings?.ports ?? [:]).values.contains { !($0 ?? []).isEmpty }
             if published { hostProblems.append("\(name) has published ports") }
-            if h?.networkMode != project.networkName { hostProblems.append("\(name) uses network mode \(h?.networkMode ?? "?")") }
+            // The network is judged by its actual membership (below): Podman reports "bridge" as the mode of a
+            // container on a user network. Only the modes that share another namespace are refused here.
+            if let mode = h?.networkMode, mode == "host" || mode.hasPrefix("container:") || mode == "none" {
+                hostProblems.append("\(name) uses network mode \(mode)")
+            }
             if (h?.pidMode ?? "") == "host" { hostProblems.append("\(name) uses the host PID namespace") }
             if (h?.ipcMode ?? "") == "host" { hostProblems.append("\(name) uses the host IPC namespace") }
-            if !(h?.binds ?? []).isEmpty { hostProblems.append("\(name) bind-mounts host paths") }
+            // Bind mounts are judged by Mounts[].Type above: Podman lists volumes in HostConfig.Binds too.
             if h?.dns != SandboxOptions.sandboxDNS { hostProblems.append("\(name) lets the embedded DNS forward names off the machine") }
             // A created container that has not started yet reports no networks; its mode names the one it joins.
             let nets = (c.networkSettings?.networks ?? [:]).keys
             if !nets.isEmpty, Set(nets) != [project.networkName] { hostProblems.append("\(name) is attached to \(nets.sorted().joined(separator: ", "))") }
             if nets.isEmpty, c.state.running { hostProblems.append("\(name) is running on no network") }
+            // Created, not started: dockerd's mode names the network it will join ("bridge" would be the
+            // default bridge); Podman says "bridge" for every user network, and its membership is checked
+            // once the container runs.
+            if nets.isEmpty, !c.state.running, client.libpodVersion == nil, h?.networkMode != project.networkName {
+                hostProblems.append("\(name) would join network \(h?.networkMode ?? "?")")
+            }
         } catch {
             hostProblems.append("\(name): cannot inspect: \(error)")
         }

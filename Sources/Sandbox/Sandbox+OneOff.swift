@@ -40,9 +40,11 @@ extension Sandbox {
         host.memory = options.defaultMemory
         host.pidsLimit = options.pidsLimit
         host.`init` = true
-        host.mounts = (imageInfo.config?.volumes ?? [:]).keys.sorted().map { .anonymousVolume(at: $0, labels: project.labels) }
-        spec.hostConfig = host
         let name = "\(project.name)-run-\(suffix)"
+        host.mounts = try await labelledVolumes((imageInfo.config?.volumes ?? [:]).keys.sorted(), for: name)
+        let volumes = (host.mounts ?? []).compactMap(\.source)
+        host.extraHosts = peerHosts
+        spec.hostConfig = host
         let id = try await client.createContainer(name: name, spec)
         let client = self.client
         do {
@@ -56,11 +58,19 @@ extension Sandbox {
             try await client.startContainer(id)
             try await client.logs(id, follow: true, onOutput: onOutput)
             let code = try await exit.statusCode
-            try await Task.detached { try await client.removeContainer(id, force: true, volumes: true) }.value
+            try await Task.detached { try await Self.removeJob(id, name: name, volumes: volumes, client: client) }.value
             return JobOutcome(exitCode: code, imageID: imageInfo.id)
         } catch {
-            _ = try? await Task.detached { try await client.removeContainer(id, force: true, volumes: true) }.value
+            _ = try? await Task.detached { try await Self.removeJob(id, name: name, volumes: volumes, client: client) }.value
             throw error
+        }
+    }
+
+    /// Removes a job's container, then its volumes (named volumes outlive their container).
+    static func removeJob(_ id: String, name: String, volumes: [String], client: DockerClient) async throws {
+        try await client.removeContainer(id, force: true, volumes: true)
+        for v in volumes {
+            do { try await client.removeVolume(v, force: true) } catch let e as DockerError where e.isNotFound {}
         }
     }
 

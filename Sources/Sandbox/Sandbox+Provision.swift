@@ -42,6 +42,7 @@ extension Sandbox {
     func startOnDocker(_ names: Set<String>, from spec: StackSpec, progress: ProgressHandler? = nil) async throws {
         let order = try spec.startOrder().filter { names.contains($0.name) }
         try await startLevels(order, images: try await localImages(order), progress: progress)
+        await completeHosts()
     }
 
     /// Services held back from provisioning so that they start after the restore: the app services, except
@@ -80,10 +81,47 @@ extension Sandbox {
         progress?("network \(project.networkName)")
         var netLabels = project.labels
         netLabels[SandboxProject.Label.composeNetwork] = "net"
+        // dockerd's bridge driver takes ICC as an option (a daemon started with --icc=false would cut the
+        // services off from each other); Podman's does not know it, and no option is sent that an engine
+        // does not know.
         try await client.createNetwork(NetworkCreate(
             name: project.networkName, driver: "bridge", internal: true, labels: netLabels,
-            options: ["com.docker.network.bridge.enable_icc": "true"]))
+            options: client.libpodVersion == nil ? ["com.docker.network.bridge.enable_icc": "true"] : [:]))
         try await startLevels(order.filter { !holdBack.contains($0.name) }, images: images, progress: progress)
+        await completeHosts()
+    }
+
+    /// A volume of the project's for each path, created with our labels (Podman drops an anonymous
+    /// volume's labels, and an unlabelled volume would be invisible to gc), named after `container`.
+    func labelledVolumes(_ paths: [String], for container: String) async throws -> [Mount] {
+        var mounts: [Mount] = []
+        for (i, path) in paths.enumerated() {
+            let volume = try await client.createVolume(VolumeCreate(name: "\(container)-data\(i)", labels: project.labels))
+            mounts.append(Mount(type: "volume", source: volume.name, target: path))
+        }
+        return mounts
+    }
+
+    /// On Podman, the services' names as /etc/hosts lines (`name:address`) for a container being created:
+    /// its DNS server (aardvark-dns) forwards every other name off the machine, even on an internal
+    /// network, so a sandbox container gets no DNS server (`SandboxOptions.sandboxDNS`) and learns the
+    /// names it may resolve this way. On dockerd, nil: its embedded DNS answers the network's names and
+    /// forwards nothing (its upstream is that same unanswered address).
+    var peerHosts: [String]? {
+        guard client.libpodVersion != nil else { return nil }
+        return services.flatMap { s in s.address.map { ip in ["\(s.name):\(ip)", "\(s.containerName):\(ip)"] } ?? [] }
+    }
+
+    /// On Podman, once the services run: each learns the names of those started beside it or after it
+    /// (a container's /etc/hosts is its own, written at its creation). Best effort: an image without a
+    /// shell keeps the names it was created with.
+    func completeHosts() async {
+        guard client.libpodVersion != nil else { return }
+        let entries = services.flatMap { s in s.address.map { ip in ["\(ip) \(s.name)", "\(ip) \(s.containerName)"] } ?? [] }
+        let script = #"for e in "$@"; do n=${e#* }; awk -v n="$n" '{for(i=2;i<=NF;i++) if($i==n) f=1} END{exit !f}' /etc/hosts || echo "$e" >> /etc/hosts; done"#
+        for s in services {
+            _ = try? await client.execCollect(s.containerID, ["sh", "-c", script, "sh"] + entries, user: "root")
+        }
     }
 
     /// Services start by dependency level: a level's services start together once every service of the
@@ -148,8 +186,9 @@ extension Sandbox {
             }
         }
         let labels = project.containerLabels(service: service.name, role: service.role).merging(service.labels) { ours, _ in ours }
-        // Every data path, the image's own VOLUMEs included, gets an anonymous volume carrying our labels:
-        // unlabelled anonymous volumes would be invisible to gc.
+        // Every data path, the image's own VOLUMEs included, gets a volume of the project's, created first
+        // with our labels (an anonymous volume's labels are dropped by Podman, and an unlabelled volume
+        // would be invisible to gc); teardown removes them by label.
         var paths = service.volumes
         for path in (image.config?.volumes ?? [:]).keys.sorted() where !paths.contains(path) { paths.append(path) }
         let tmpfsPaths = Set(service.tmpfs.map { String($0.split(separator: ":").first ?? "") })
@@ -167,7 +206,8 @@ extension Sandbox {
         var host = HostConfig()
         host.networkMode = project.networkName
         host.dns = SandboxOptions.sandboxDNS
-        host.mounts = paths.map { .anonymousVolume(at: $0, labels: project.labels) }
+        host.mounts = try await labelledVolumes(paths, for: name)
+        host.extraHosts = peerHosts
         host.tmpfs = Dictionary(service.tmpfs.map { entry -> (String, String) in
             let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
             return (parts[0], parts.count > 1 ? parts[1] : "")

@@ -53,7 +53,8 @@ extension Sandbox {
             lastProbe = r.stdoutText + r.stderrText
             return r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "PONG"
         case .app:
-            guard let health = state.health else { return true }
+            // No healthcheck: ready once running. Podman says {"Status": ""} for that.
+            guard let health = state.health, !health.status.isEmpty else { return true }
             if health.status == "unhealthy" {
                 throw SandboxError(code: .notReady, message: "service \(service.name) is unhealthy: \(health.log?.last?.output ?? "")")
             }

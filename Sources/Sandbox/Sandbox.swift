@@ -77,9 +77,19 @@ public final class Sandbox: Sendable {
         let labels = first.labels ?? [:]
         let kind = SandboxProject.Kind(rawValue: labels[SandboxProject.Label.kind] ?? "") ?? .env
         let expires = labels[SandboxProject.Label.expiresAt].flatMap(SandboxProject.parseRFC3339) ?? Date()
-        // The project's network is the one labelled with it (the demo's stand-in names its own).
-        let labelled = networkName == nil ? try await client.listNetworks(filters: .label(SandboxProject.Label.project, name)) : []
-        let project = (networkName ?? (labelled.count == 1 ? labelled.first?.name : nil))
+        // The project's network: the one asked for; else the one its containers are actually on (the demo's
+        // stand-in names its own, and an engine may not filter networks by label as dockerd does); else the
+        // one labelled with it.
+        var found = networkName
+        if found == nil {
+            let joined = Set(try await client.inspectContainer(first.id).networkSettings?.networks?.keys.map { $0 } ?? [])
+            if joined.count == 1 { found = joined.first }
+        }
+        if found == nil {
+            let labelled = try await client.listNetworks(filters: .label(SandboxProject.Label.project, name))
+            if labelled.count == 1 { found = labelled.first?.name }
+        }
+        let project = found
             .map { SandboxProject(name: name, kind: kind, expiresAt: expires, networkName: $0) }
             ?? SandboxProject(name: name, kind: kind, expiresAt: expires)
         let sandbox = Sandbox(project: project, client: client,

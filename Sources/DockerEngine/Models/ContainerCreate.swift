@@ -73,8 +73,11 @@ public struct HostConfig: Codable, Sendable {
     public var readonlyRootfs: Bool?
     public var privileged: Bool?
     public var publishAllPorts: Bool?
-    public var portBindings: [String: [PortBinding]]?
+    /// Podman answers `null` for a port the image exposes and nobody publishes.
+    public var portBindings: [String: [PortBinding]?]?
     public var binds: [String]?
+    /// `name:address` lines for the container's /etc/hosts.
+    public var extraHosts: [String]?
     /// Upstream servers for the embedded DNS of user-defined networks.
     public var dns: [String]?
     public var tmpfs: [String: String]?
@@ -91,7 +94,7 @@ public struct HostConfig: Codable, Sendable {
         case networkMode = "NetworkMode", memory = "Memory", pidsLimit = "PidsLimit", nanoCpus = "NanoCpus"
         case capDrop = "CapDrop", capAdd = "CapAdd", securityOpt = "SecurityOpt", readonlyRootfs = "ReadonlyRootfs"
         case privileged = "Privileged", publishAllPorts = "PublishAllPorts", portBindings = "PortBindings"
-        case binds = "Binds", dns = "Dns", tmpfs = "Tmpfs", mounts = "Mounts", shmSize = "ShmSize", pidMode = "PidMode"
+        case binds = "Binds", extraHosts = "ExtraHosts", dns = "Dns", tmpfs = "Tmpfs", mounts = "Mounts", shmSize = "ShmSize", pidMode = "PidMode"
         case ipcMode = "IpcMode", autoRemove = "AutoRemove", `init` = "Init"
     }
 }

@@ -29,11 +29,13 @@ struct SandboxRunInCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Run as this user.") var user: String?
     @Flag(help: "Do not hand the job the stack's connection settings (PGHOST, PGPASSWORD, DATABASE_URL, REDIS_URL, …).")
     var noConnectionEnv = false
+    @Option(help: ArgumentHelp("The project's network, when its containers' own cannot tell (default: the network they are on).", valueName: "name"))
+    var network: String?
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func run() async throws {
         let backend = try await engine.backend()
-        let sandbox = try await backend.attach(project: project, networkName: nil, logger: engine.logger)
+        let sandbox = try await backend.attach(project: project, networkName: network, logger: engine.logger)
         let env = (noConnectionEnv ? [] : sandbox.connectionEnvironment) + self.env
         let image = self.image, command = self.command, user = self.user
         let outcome = try await interruptible {
