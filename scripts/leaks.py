@@ -3,10 +3,14 @@
 
   leaks.py snapshot          print a JSON list of resource ids with our label (before the tests)
   leaks.py diff SNAPSHOT     print the ones that are new since the snapshot (empty: nothing leaked)
-"""
-import http.client, json, socket, sys, urllib.parse
 
-SOCK = "/var/run/docker.sock"
+ACP_LEAKS_SOCK names another engine's socket (Podman's); ACP_LEAKS_ALL_VOLUMES=1 counts every volume, labelled
+or not (Podman drops an anonymous volume's labels, so a leaked one would carry none).
+"""
+import http.client, json, os, socket, sys, urllib.parse
+
+SOCK = os.environ.get("ACP_LEAKS_SOCK", "/var/run/docker.sock")
+ALL_VOLUMES = os.environ.get("ACP_LEAKS_ALL_VOLUMES") == "1"
 FILTER = urllib.parse.quote(json.dumps({"label": ["dev.acp-drill.project"]}))
 
 
@@ -28,8 +32,8 @@ def ours():
         found[c["Id"]] = "container " + c["Names"][0].lstrip("/")
     for n in get(f"/networks?filters={FILTER}"):
         found[n["Id"]] = "network " + n["Name"]
-    for v in get(f"/volumes?filters={FILTER}").get("Volumes") or []:
-        found[v["Name"]] = "volume " + v["Labels"].get("dev.acp-drill.project", "?")
+    for v in get("/volumes" if ALL_VOLUMES else f"/volumes?filters={FILTER}").get("Volumes") or []:
+        found[v["Name"]] = "volume " + ((v.get("Labels") or {}).get("dev.acp-drill.project") or v["Name"])
     return found
 
 

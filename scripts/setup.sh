@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything acp-drill needs on a fresh Debian bookworm machine, idempotently:
-#   Debian packages, moto (S3 test server), a running dockerd, and the offline images.
+#   Debian packages (Podman among them), moto (S3 test server), a running dockerd, and the offline images.
 #
 #   scripts/setup.sh                  all of it
 #   scripts/setup.sh --packages-only  only the packages (no daemon, no images)
@@ -16,6 +16,7 @@ PACKAGES=(
   postgresql-client                        # pg_dump/pg_restore/psql on the backup host
   debootstrap tar curl ca-certificates     # offline image builds
   iproute2 util-linux                      # tests: a second dockerd in its own netns (ip, nsenter), setpriv, mount
+  podman catatonit netavark aardvark-dns   # the second engine the suite runs against (scripts/podman.sh)
 )
 
 packages_only=no

@@ -84,7 +84,11 @@ public struct DockerError: Error, Sendable, CustomStringConvertible {
     /// The error for a non-success response: the `message` of a JSON body, else the body's text (the
     /// "API version too old" reply is plain text), else the status.
     public static func from(status: Int, body: [UInt8], request: String) -> DockerError {
-        DockerError(code: code(forStatus: status), status: status, message: message(from: body, status: status), request: request)
+        let text = message(from: body, status: status)
+        var code = code(forStatus: status)
+        // Podman answers a name already taken with 500 and its own words where dockerd answers 409.
+        if status == 500, text.contains("already exists") || text.contains("already in use") { code = .conflict }
+        return DockerError(code: code, status: status, message: text, request: request)
     }
 
     static func message(from body: [UInt8], status: Int) -> String {

@@ -76,8 +76,15 @@ public struct DockerSandboxBackend: SandboxBackend {
     public func state(of service: Sandbox.Service) async throws -> ServiceState {
         let inspect = try await client.inspectContainer(service.containerID)
         // Podman answers {"Status": ""} for a container without a healthcheck: that is "none", not "starting".
-        let health = inspect.state.health?.status
-        return ServiceState(running: inspect.state.running, status: inspect.state.status, health: health?.isEmpty == true ? nil : health)
+        var health = inspect.state.health?.status
+        if health?.isEmpty == true { health = nil }
+        // Podman runs healthchecks from systemd timers, so without systemd one stays "starting": its test is
+        // run here, once, as the engine would run it.
+        if client.libpodVersion != nil, inspect.state.running, health == "starting",
+           let test = inspect.config?.healthcheck?.test, let command = Sandbox.healthCommand(test) {
+            health = try await client.execCollect(service.containerID, command).exitCode == 0 ? "healthy" : "unhealthy"
+        }
+        return ServiceState(running: inspect.state.running, status: inspect.state.status, health: health)
     }
 
     public func runJob(image: String, command: [String], environment: [String], user: String?, in sandbox: Sandbox,

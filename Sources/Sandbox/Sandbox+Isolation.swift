@@ -56,7 +56,9 @@ extension Sandbox {
             let ours = Set(containers.map(\.containerID))
             var targets: [(name: String, ip: String, port: Int)] = []
             for c in try await client.listContainers(all: false) where !ours.contains(c.id) && prodHosts.contains(c.name) {
-                let inspect = try await client.inspectContainer(c.id)
+                // A container that went away since the listing has nothing to reach.
+                let inspect: ContainerInspect
+                do { inspect = try await client.inspectContainer(c.id) } catch let e as DockerError where e.isNotFound { continue }
                 var ports = Set([5432, 6379])
                 for key in (inspect.networkSettings?.ports ?? [:]).keys {
                     if let p = Int(key.split(separator: "/").first ?? "") { ports.insert(p) }

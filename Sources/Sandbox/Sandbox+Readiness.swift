@@ -20,7 +20,7 @@ extension Sandbox {
             }
             let ready: Bool
             do {
-                ready = try await probe(service, state: state, lastProbe: &lastProbe)
+                ready = try await probe(service, spec: spec, state: state, lastProbe: &lastProbe)
             } catch let e as DockerError {
                 // It may have exited between the inspect and the exec (409 on create, 500 on start): the next
                 // inspect reports that with its logs; an error that persists ends at the deadline, quoted.
@@ -38,7 +38,7 @@ extension Sandbox {
     }
 
     /// One readiness probe inside the container.
-    private func probe(_ service: Service, state: ContainerState, lastProbe: inout String) async throws -> Bool {
+    private func probe(_ service: Service, spec: ServiceSpec, state: ContainerState, lastProbe: inout String) async throws -> Bool {
         switch service.role {
         case .postgres:
             let r = try await client.execCollect(
@@ -55,11 +55,31 @@ extension Sandbox {
         case .app:
             // No healthcheck: ready once running. Podman says {"Status": ""} for that.
             guard let health = state.health, !health.status.isEmpty else { return true }
+            // Podman runs healthchecks from systemd timers; without systemd (a container, CI) the status
+            // stays "starting" for ever. There, the stack's own test is run here, as the engine would.
+            if client.libpodVersion != nil, health.status == "starting", let test = spec.healthcheck?.test, let command = Self.healthCommand(test) {
+                let r = try await client.execCollect(service.containerID, command)
+                lastProbe = r.stdoutText + r.stderrText
+                if r.exitCode != 0 { try await Task.sleep(for: .milliseconds(400)) }
+                return r.exitCode == 0
+            }
             if health.status == "unhealthy" {
                 throw SandboxError(code: .notReady, message: "service \(service.name) is unhealthy: \(health.log?.last?.output ?? "")")
             }
             lastProbe = health.log?.last?.output ?? ""
             return health.status == "healthy"
+        }
+    }
+}
+
+extension Sandbox {
+    /// The command a healthcheck's `test` runs (`CMD …` as is, `CMD-SHELL …` through `sh -c`); nil for `NONE`.
+    public static func healthCommand(_ test: [String]) -> [String]? {
+        guard let kind = test.first else { return nil }
+        switch kind {
+        case "CMD": return test.count > 1 ? Array(test.dropFirst()) : nil
+        case "CMD-SHELL": return test.count > 1 ? ["sh", "-c", test.dropFirst().joined(separator: " ")] : nil
+        default: return nil
         }
     }
 }

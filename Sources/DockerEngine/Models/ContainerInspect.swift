@@ -18,9 +18,10 @@ public struct ContainerInspect: Codable, Sendable {
         public var user: String?
         public var cmd: [String]?
         public var entrypoint: [String]?
+        public var healthcheck: Healthcheck?
         enum CodingKeys: String, CodingKey {
             case image = "Image", env = "Env", labels = "Labels", tty = "Tty", user = "User", cmd = "Cmd"
-            case entrypoint = "Entrypoint"
+            case entrypoint = "Entrypoint", healthcheck = "Healthcheck"
         }
 
         /// `env` as a dictionary (the last value wins, as in the container).
