@@ -17,6 +17,7 @@ PACKAGES=(
   debootstrap tar curl ca-certificates     # offline image builds
   iproute2 util-linux                      # tests: a second dockerd in its own netns (ip, nsenter), setpriv, mount
   podman catatonit netavark aardvark-dns   # the second engine the suite runs against (scripts/podman.sh)
+  podman-compose                           # bench sandbox's baseline on Podman
 )
 
 packages_only=no

@@ -22,18 +22,21 @@ struct BenchEngineCommand: AsyncParsableCommand {
     @Option(help: "In-process calls per latency figure.") var calls = 300
     @Option(help: "docker CLI processes per latency figure.") var cliCalls = 20
     @Option(name: .customLong("size-mib"), help: "Upload size in MiB.") var sizeMiB = 1024
-    @Option(help: "docker CLI to compare with.") var docker = "docker"
+    @Option(help: "The engine's own CLI to compare with (default: docker for dockerd, podman for Podman).") var docker: String?
 
     func run() async throws {
         let client = try await engine.connect()
-        print("engine: \(client.host.endpoint), API \(client.apiVersion)")
+        // Each engine against its own CLI: Podman's is podman (it works on the same store directly).
+        let cli = docker ?? (client.libpodVersion == nil ? "docker" : "podman")
+        print("engine: \(client.libpodVersion.map { "Podman (libpod API \($0))" } ?? "Docker Engine") at \(client.host.endpoint), API \(client.apiVersion); baseline: the \(cli) CLI")
+        let runCLI: ([String]) throws -> Void = { args in try runProgram([cli] + args) }
 
         let ping = try await median(calls) { _ = try await client.ping() }
         let list = try await median(calls) { _ = try await client.listContainers() }
         let cliPing = try median(cliCalls) { try runCLI(["version", "--format", "{{.Server.APIVersion}}"]) }
         let cliList = try median(cliCalls) { try runCLI(["ps", "-aq"]) }
-        print(String(format: "latency /_ping:            %7.3f ms median (docker CLI %7.1f ms) — %.0f× faster", ping * 1e3, cliPing * 1e3, cliPing / ping))
-        print(String(format: "latency GET /containers:   %7.3f ms median (docker CLI %7.1f ms) — %.0f× faster", list * 1e3, cliList * 1e3, cliList / list))
+        print(String(format: "latency /_ping:            %7.3f ms median (%@ CLI %7.1f ms) — %.0f× faster", ping * 1e3, cli, cliPing * 1e3, cliPing / ping))
+        print(String(format: "latency GET /containers:   %7.3f ms median (%@ CLI %7.1f ms) — %.0f× faster", list * 1e3, cli, cliList * 1e3, cliList / list))
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acp-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -45,8 +48,14 @@ struct BenchEngineCommand: AsyncParsableCommand {
         let labels = ["dev.acp-drill.project": name, "dev.acp-drill.kind": "bench"]
         var spec = ContainerCreate(image: "acp-drill/redis:7", cmd: ["redis-server"], labels: labels)
         spec.hostConfig.networkMode = "none"
-        spec.hostConfig.mounts = [.anonymousVolume(at: "/data", labels: labels)]
-        let id = try await client.createContainer(name: name, spec)
+        // A labelled volume made first (Podman drops an anonymous volume's labels), removed at the end.
+        let volume = try await client.createVolume(VolumeCreate(name: "\(name)-data", labels: labels)).name
+        spec.hostConfig.mounts = [Mount(type: "volume", source: volume, target: "/data")]
+        let id: String
+        do { id = try await client.createContainer(name: name, spec) } catch {
+            try? await client.removeVolume(volume, force: true)
+            throw error
+        }
         do {
             let rssBefore = peakRSSMiB()
             let ours = try await timed {
@@ -55,18 +64,18 @@ struct BenchEngineCommand: AsyncParsableCommand {
                 ]))
             }
             let rssAfter = peakRSSMiB()
-            let cli = try timedSync { try runCLI(["cp", file, "\(id):/data/cli.bin"]) }
+            let theirs = try timedSync { try runCLI(["cp", file, "\(id):/data/cli.bin"]) }
             let mib = Double(sizeMiB)
-            print(String(format: "upload %d MiB PUT /archive: %7.1f MiB/s (docker cp %7.1f MiB/s) — %.2f× docker cp", sizeMiB, mib / ours, mib / cli, cli / ours))
+            print(String(format: "upload %d MiB PUT /archive: %7.1f MiB/s (%@ cp %7.1f MiB/s) — %.2f× %@ cp", sizeMiB, mib / ours, cli, mib / theirs, theirs / ours, cli))
             print(String(format: "peak RSS: %.1f MiB for the whole process (%.1f MiB before the upload)", rssAfter, rssBefore))
         } catch {
-            try? await client.removeContainer(id)
+            try? await client.removeContainer(id, force: true)
+            try? await client.removeVolume(volume, force: true)
             throw error
         }
-        try await client.removeContainer(id)
+        try await client.removeContainer(id, force: true)
+        try await client.removeVolume(volume, force: true)
     }
-
-    func runCLI(_ args: [String]) throws { try runProgram([docker] + args) }
 }
 
 /// Writes `bytes` of a non-repeating pattern (so no layer can shortcut zeros).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DockerEngine
 import Foundation
+import Repository
 import Sandbox
 
 /// `acp-drill bench sandbox`: time to ready and teardown against docker-compose and a bare docker run.
@@ -23,11 +24,16 @@ struct BenchSandboxCommand: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @Option(help: "Runs per figure.") var runs = 3
-    @Option(help: "docker CLI.") var docker = "docker"
-    @Option(help: "docker-compose CLI.") var compose = "docker-compose"
+    @Option(help: "The engine's own CLI (default: docker for dockerd, podman for Podman).") var docker: String?
+    @Option(help: "The Compose CLI (default: docker-compose; podman-compose for Podman where it is installed).") var compose: String?
 
     func run() async throws {
         let client = try await engine.connect()
+        // Each engine against its own tools.
+        let podman = client.libpodVersion != nil
+        let docker = self.docker ?? (podman ? "podman" : "docker")
+        let compose = self.compose ?? (podman && ProcessPipeline.onPath("podman-compose") ? "podman-compose" : "docker-compose")
+        print("engine: \(podman ? "Podman" : "Docker Engine") at \(client.host.endpoint); baselines: \(compose), \(docker) run")
         let logger = engine.logger
         let spec = try StackSpec.defaultStack()
         var ours: [Double] = [], oursDown: [Double] = []
@@ -77,9 +83,9 @@ struct BenchSandboxCommand: AsyncParsableCommand {
             try sh([docker, "rm", "-f", "-v", pg])
         }
         let o = med(ours), c = med(composeUp), f = med(floor), od = med(oursDown), cd = med(composeDown)
-        print(String(format: "time to ready (Postgres + Redis): ours %.2f s, docker-compose up -d + wait %.2f s — %.2f× compose (goal ≤ 0.7×)", o, c, o / c))
-        print(String(format: "floor (bare docker run of Postgres to its first query): %.2f s — ours %.2f× the floor (goal ≤ 1.3×)", f, o / f))
-        print(String(format: "teardown: ours %.2f s, docker-compose down -v %.2f s — %.2f× compose (goal ≤ 0.7×)", od, cd, od / cd))
+        print(String(format: "time to ready (Postgres + Redis): ours %.2f s, %@ up -d + wait %.2f s — %.2f× compose (goal ≤ 0.7×)", o, compose, c, o / c))
+        print(String(format: "floor (bare %@ run of Postgres to its first query): %.2f s — ours %.2f× the floor (goal ≤ 1.3×)", docker, f, o / f))
+        print(String(format: "teardown: ours %.2f s, %@ down -v %.2f s — %.2f× compose (goal ≤ 0.7×)", od, compose, cd, od / cd))
         print("runs: \(runs); samples ours \(ours.map { String(format: "%.2f", $0) }), compose \(composeUp.map { String(format: "%.2f", $0) }), floor \(floor.map { String(format: "%.2f", $0) })")
     }
 
