@@ -76,8 +76,12 @@ struct BenchSandboxCommand: AsyncParsableCommand {
 
             let pg = "acp_bench_floor_\(getpid())_\(i)"
             floor.append(try timedSync {
-                try sh([docker, "run", "-d", "--name", pg, "--network", "none", "--label", "dev.acp-drill.kind=bench",
-                        "-e", "POSTGRES_PASSWORD=bench", "acp-drill/postgres:15"])
+                // No descriptor of ours reaches it: Podman's conmon keeps whatever `podman run -d` inherited (our
+                // pipe, and any descriptor Foundation's Process lets through) for the container's life, and
+                // reading the pipe to its end would wait for ever.
+                try sh(["bash", "-c", #"for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && { eval "exec $fd>&-"; } 2>/dev/null; done; "$0" "$@" >/dev/null 2>&1 </dev/null"#,
+                        docker, "run", "-d", "--name", pg, "--network", "none",
+                        "--label", "dev.acp-drill.kind=bench", "-e", "POSTGRES_PASSWORD=bench", "acp-drill/postgres:15"])
                 try waitUntil { try sh([docker, "exec", "-e", "PGPASSWORD=bench", pg, "psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "select 1"]) }
             })
             try sh([docker, "rm", "-f", "-v", pg])
