@@ -2,11 +2,13 @@
 """An HTTP proxy in front of an S3-compatible server that answers some requests with S3 errors, for tests of
 retries and of how a final failure is reported.
 
-    scripts/s3_fault_proxy.py PORT UPSTREAM_URL [--every N] [--status 503] [--code SlowDown] [--delay S]
+    scripts/s3_fault_proxy.py PORT UPSTREAM_URL [--every N] [--per-path K] [--status 503] [--code SlowDown] [--delay S]
 
 Listens on 127.0.0.1:PORT and forwards every request to UPSTREAM_URL (a server on this machine, moto in the
 tests) byte for byte, except each N-th one (counting from the first), which it answers itself with STATUS
 and an S3 error document carrying CODE, after waiting S seconds (a slow server). --every 1 fails them all.
+A path fails at most K times (--per-path; 2 by default when N > 1): with concurrent requests, one request's
+retries could otherwise all land on failing turns, and a client that retries 4 times must be able to pass.
 `GET /__faults` (no bucket can have that name) answers the counts as JSON: {"requests": R, "faults": F}.
 Nothing leaves the machine: the upstream must be a loopback address. Stops on SIGTERM/SIGINT.
 """
@@ -34,12 +36,15 @@ def main():
     ap.add_argument("--status", type=int, default=503)
     ap.add_argument("--code", default="SlowDown")
     ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--per-path", type=int, default=None)
     args = ap.parse_args()
     up = urllib.parse.urlsplit(args.upstream)
     if up.hostname not in ("127.0.0.1", "localhost", "::1"):
         sys.exit("s3_fault_proxy: the upstream must be on loopback")
     lock = threading.Lock()
     counts = {"requests": 0, "faults": 0}
+    per_path = args.per_path if args.per_path is not None else (2 if args.every > 1 else 0)
+    faults_of = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -64,8 +69,11 @@ def main():
             with lock:
                 counts["requests"] += 1
                 fault = args.every > 0 and counts["requests"] % args.every == (1 % args.every)
+                if fault and per_path > 0 and faults_of.get(self.path, 0) >= per_path:
+                    fault = False
                 if fault:
                     counts["faults"] += 1
+                    faults_of[self.path] = faults_of.get(self.path, 0) + 1
             if fault:
                 time.sleep(args.delay)
                 doc = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>%s</Code><Message>%s</Message>"

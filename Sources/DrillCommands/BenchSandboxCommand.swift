@@ -72,7 +72,14 @@ struct BenchSandboxCommand: AsyncParsableCommand {
                 try waitUntil { try sh([docker, "exec", "-e", "PGPASSWORD=bench", "\(name)_postgres_1", "psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "select 1"]) }
                 try waitUntil { try sh([docker, "exec", "\(name)_redis_1", "redis-cli", "ping"], expect: "PONG") }
             })
+            // What the baseline made, by its label: podman-compose's `down -v` leaves the network and the
+            // images' anonymous volumes behind, and a benchmark leaves nothing.
+            let composed = try await client.listContainers(all: true, filters: .label("dev.acp-drill.project", "bench-compose"))
+            var volumes: [String] = []
+            for c in composed { volumes += (try await client.inspectContainer(c.id).mounts ?? []).compactMap { $0.type == "volume" ? $0.name : nil } }
             composeDown.append(try timedSync { try sh([compose, "-p", name, "-f", file, "down", "-v"]) })
+            for v in volumes { try? await client.removeVolume(v, force: true) }
+            for n in try await client.listNetworks(filters: .label("dev.acp-drill.project", "bench-compose")) { try? await client.removeNetwork(n.id) }
 
             let pg = "acp_bench_floor_\(getpid())_\(i)"
             floor.append(try timedSync {
