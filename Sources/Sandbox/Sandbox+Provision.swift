@@ -96,7 +96,9 @@ extension Sandbox {
     func labelledVolumes(_ paths: [String], for container: String) async throws -> [Mount] {
         var mounts: [Mount] = []
         for (i, path) in paths.enumerated() {
-            let volume = try await client.createVolume(VolumeCreate(name: "\(container)-data\(i)", labels: project.labels))
+            // A random suffix: an engine answers a create of an existing name with that volume, data and all.
+            let suffix = String(UUID().uuidString.lowercased().prefix(6))
+            let volume = try await client.createVolume(VolumeCreate(name: "\(container)-data\(i)-\(suffix)", labels: project.labels))
             mounts.append(Mount(type: "volume", source: volume.name, target: path))
         }
         return mounts
