@@ -34,7 +34,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CurlHTTP", dependencies: ["CCurl", "Common", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "DockerEngine", dependencies: ["CurlHTTP", "Common", logging], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "AuditChain", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "AuditChain", dependencies: ["Common", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["DockerEngine", "CurlHTTP", "Common", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Fixture", dependencies: ["Sandbox", "AuditChain", "Common", logging],

@@ -40,8 +40,6 @@ struct ReceiptReplay: Sendable {
         var failed: Bool { insertError != nil || stop?.isFailure == true }
     }
 
-    static let columns = "id, tenant_id, occurred_at, actor, action, resource, payload, prev_hash, row_hash"
-
     func run() async throws -> Outcome {
         let t0 = ContinuousClock.now
         let pinned = ChainCheck.pinned(target)
@@ -71,7 +69,7 @@ struct ReceiptReplay: Sendable {
         let copy = Task {
             defer { close(readEnd) }
             return try await target.backend.run(
-                ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", "SET ROLE \"\(role)\"", "-c", "COPY public.audit_logs (\(Self.columns)) FROM STDIN"],
+                ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", "SET ROLE \"\(role)\"", "-c", "COPY public.audit_logs (\(AuditRow.copyColumns)) FROM STDIN"],
                 in: target.service, env: sessionEnv, stdin: FileDescriptorInput(fd: readEnd))
         }
         let writer = PipeWriter(fd: writeEnd)

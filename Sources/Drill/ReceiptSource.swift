@@ -122,19 +122,7 @@ public struct ReceiptSource: Sendable {
 
     /// One COPY text line of a verified row.
     static func appendCopyLine(_ row: AuditRow, to out: inout [UInt8]) {
-        out += String(row.id).utf8
-        out.append(9)
-        out += row.tenantID.utf8
-        out.append(9)
-        out += UTCTime.canonical(micros: row.occurredAt).utf8
-        for field in [row.actor, row.action, row.resource, row.payload] {
-            out.append(9)
-            out += CopyText.escape(field).utf8
-        }
-        out += "\t\\\\x".utf8
-        out += ChainHash.hex(row.prevHash).utf8
-        out += "\t\\\\x".utf8
-        out += ChainHash.hex(row.rowHash).utf8
+        out += row.copyLine.utf8
         out.append(10)
     }
 }

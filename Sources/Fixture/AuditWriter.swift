@@ -97,11 +97,7 @@ public final class AuditWriter: Sendable {
                 }
             }
             tick += 1
-            let lines = rows.map { row in
-                [String(row.id), row.tenantID, UTCTime.canonical(micros: row.occurredAt), row.actor, row.action, row.resource, copyText(row.payload),
-                 "\\\\x" + ChainHash.hex(row.prevHash), "\\\\x" + ChainHash.hex(row.rowHash)].joined(separator: "\t")
-            }
-            try await copy(auditDatabase, "public.audit_logs (id, tenant_id, occurred_at, actor, action, resource, payload, prev_hash, row_hash)", lines)
+            try await copy(auditDatabase, "public.audit_logs (\(AuditRow.copyColumns))", rows.map(\.copyLine))
             state.rowsWritten += rows.count
             // The rows are committed: their receipts go to the mirror, after any batch still waiting.
             pending.append((ReceiptKey(batch: rows), Data(rows.map { Receipt(row: $0).line() }.joined().utf8), rows[rows.count - 1]))

@@ -138,9 +138,7 @@ extension PlatformFixture {
                 $0.append(tenantID: tenant, occurredAt: f.auditTime(i), actor: "user\(f.rng(54, i) % UInt64(40 * f.scale) + 1)",
                           action: action, resource: p.tool.map { "tool/\($0)" } ?? "api", payload: p.text)
             }
-            return [String(row.id), row.tenantID, UTCTime.canonical(micros: row.occurredAt), row.actor, row.action, row.resource, row.payload,
-                    "\\\\x" + ChainHash.hex(row.prevHash), "\\\\x" + ChainHash.hex(row.rowHash)]
-                .map { $0.hasPrefix("\\\\x") ? $0 : copyText($0) }.joined(separator: "\t")
+            return row.copyLine
         }
         let keys = (try? historicalKeys()) ?? []
         let keyLines = keys.map { k in
