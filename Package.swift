@@ -27,7 +27,8 @@ let package = Package(
         //   acp-drill -> DrillCommands -> { ReportPages -> Drill, Backup, Fixture }
         //   Drill   -> Sandbox, Repository, AuditChain        Backup -> Sandbox, Repository
         //   Fixture -> Sandbox, AuditChain                    Sandbox -> DockerEngine (its first backend)
-        //   Repository -> CurlHTTP (S3)                       DockerEngine -> CurlHTTP -> CCurl
+        //   Repository -> CurlHTTP (S3), Evidence      DockerEngine -> CurlHTTP -> CCurl
+        //   Evidence is pure: the source evidence a manifest carries, and how it compares.
         //   AuditChain is pure; every Swift module may use Common, the base layer (no I/O).
         .target(name: "Common", exclude: ["README.md"], swiftSettings: strict),
         .target(name: "CCurl", path: "Sources/CCurl", exclude: ["README.md"], publicHeadersPath: "include",
@@ -36,14 +37,15 @@ let package = Package(
         .target(name: "DockerEngine", dependencies: ["CurlHTTP", "Common", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AuditChain", dependencies: ["Common", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Evidence", dependencies: ["Common"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["DockerEngine", "CurlHTTP", "Common", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Fixture", dependencies: ["Sandbox", "AuditChain", "Common", logging],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Repository", dependencies: ["CurlHTTP", "Common", logging, .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Backup", dependencies: ["Repository", "Sandbox", "Common", logging,
+        .target(name: "Repository", dependencies: ["CurlHTTP", "Common", "Evidence", logging, .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Backup", dependencies: ["Repository", "Evidence", "Sandbox", "Common", logging,
                                                .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "Repository", "Common", "Yams", logging],
+        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "Repository", "Evidence", "Common", "Yams", logging],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "ReportPages", dependencies: ["Drill", "Common", .product(name: "Mustache", package: "swift-mustache")],
                 exclude: ["README.md"], swiftSettings: strict),
@@ -67,6 +69,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "CurlHTTP", "CCurl", "Common"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Common"], swiftSettings: strict),
+        .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
         .testTarget(name: "AuditChainTests", dependencies: ["AuditChain"], swiftSettings: strict),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Repository"], swiftSettings: strict),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "AuditChain", "Repository", "Sandbox", "Common"], swiftSettings: strict),
@@ -74,7 +77,7 @@ let package = Package(
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "CurlHTTP", "Common", logging], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Common", "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", "DrillCommands"],
+            dependencies: ["Common", "DockerEngine", "CurlHTTP", "Sandbox", "Fixture", "AuditChain", "Drill", "Backup", "Repository", "Evidence", "DrillCommands"],
             swiftSettings: strict
         ),
     ],

@@ -38,6 +38,14 @@ public struct BackupConfig: Sendable {
     /// The manifest-signing key (`ACP_BACKUP_SIGNING_KEY`, a file of `acp-drill keys generate`): when set,
     /// every set is signed. Separate from the encryption key; never in the repository.
     public var signingKey: SigningKey?
+    /// Databases dumped at once (`ACP_BACKUP_JOBS`; default the machine's cores, at most 4: each is a
+    /// pg_dump on the source and a core here).
+    public var jobs: Int = BackupConfig.defaultJobs
+    /// Databases of the server left out on purpose (`ACP_BACKUP_EXCLUDE`), recorded in the manifest.
+    /// Any other database the server has and `DATABASES` leaves out fails the backup.
+    public var excluded: [String] = []
+
+    public static var defaultJobs: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)) }
 
     /// What is wrong with the environment, naming each missing variable or tool (exit 2).
     public struct Problem: Error, Sendable, CustomStringConvertible {
@@ -84,6 +92,14 @@ public struct BackupConfig: Sendable {
             databases = PgBouncerIni.databases(text)
             if databases.isEmpty { problems.append("--databases-from \(databasesFrom): no [databases] entries") }
         }
+        var jobs = defaultJobs
+        if let text = value("ACP_BACKUP_JOBS") {
+            if let n = Int(text), (1 ... 64).contains(n) { jobs = n } else { problems.append("ACP_BACKUP_JOBS must be 1–64 (got \(text))") }
+        }
+        let excluded = value("ACP_BACKUP_EXCLUDE").map { $0.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" }).map(String.init) } ?? []
+        if let both = excluded.first(where: { databases.contains($0) }) {
+            problems.append("ACP_BACKUP_EXCLUDE names \(both), which DATABASES backs up: a database is either backed up or excluded")
+        }
         var compress = 1
         if let text = value("ACP_BACKUP_COMPRESS") {
             if let n = Int(text), (0 ... 9).contains(n) { compress = n } else { problems.append("ACP_BACKUP_COMPRESS must be 0–9 (got \(text))") }
@@ -100,6 +116,8 @@ public struct BackupConfig: Sendable {
             ageIdentity: value("ACP_BACKUP_AGE_IDENTITY"), gpgHome: value("ACP_BACKUP_GPG_HOMEDIR"))
         config.compressLevel = compress
         config.signingKey = signingKey
+        config.jobs = jobs
+        config.excluded = excluded
         return config
     }
 }

@@ -4,6 +4,8 @@ public import Logging
 public import Repository
 import Crypto
 public import Sandbox
+public import Evidence
+import Synchronization
 
 /// `acp-drill backup`: each database `pg_dump --format=custom | age` (or gpg), streamed through a SHA-256
 /// into the repository — no plaintext on disk, bounded memory — then the `transparency_roots` snapshot,
@@ -21,7 +23,11 @@ public struct BackupRun: Sendable {
     public struct Outcome: Sendable {
         public var manifest: Manifest
         public var location: String
-        public var failed: Bool { !manifest.failures.isEmpty }
+        /// The whole run, and the evidence queries' share of it (summed over databases).
+        public var seconds: Double = 0
+        public var evidenceSeconds: Double = 0
+        /// A database failed, or the server has one that nobody backs up or excludes.
+        public var failed: Bool { !manifest.failures.isEmpty || !(manifest.coverage?.uncovered.isEmpty ?? true) }
     }
 
     /// The plan `--dry-run` prints: nothing is dumped, uploaded or created.
@@ -33,6 +39,8 @@ public struct BackupRun: Sendable {
         for db in config.databases {
             lines.append("  pg_dump --format=custom --compress=\(config.compressLevel) \(db) | \(config.encryption.kind) → \(SetLayout.dumpKey(timestamp, database: db, fileExtension: ext))")
         }
+        lines.append("  each in its own REPEATABLE READ snapshot, \(config.jobs) at a time; the snapshot's evidence (rows, schema, owners and grants) → the manifest")
+        lines.append("  pg_dumpall --globals-only --no-role-passwords | \(config.encryption.kind) → \(SetLayout.globalsKey(timestamp, fileExtension: ext))")
         lines.append("  transparency_roots snapshot → \(SetLayout.rootsKey(timestamp, fileExtension: ext))")
         lines.append("  manifest → \(SetLayout.manifestKey(timestamp)) (written last)")
         return lines
@@ -53,29 +61,51 @@ public struct BackupRun: Sendable {
     }
 
     /// Dumps, encrypts and stores every database into `store` (the destination's `ObjectStore`,
-    /// `SetLayout.open`), then the roots snapshot, then the manifest.
+    /// `SetLayout.open`), `config.jobs` at a time, each in the snapshot of a session that reads its evidence;
+    /// then the globals and the roots snapshot; then the manifest, with the coverage of the server's databases.
     public func run(timestamp: String = SandboxProject.timestamp(Date()), store: any ObjectStore, progress: (@Sendable (String) -> Void)? = nil) async throws -> Outcome {
         let repo = store
         let ext = config.encryption.fileExtension
         let env = pgEnv
         let encrypt = encryptStep
-        var objects: [Manifest.Object] = []
-        var failures: [Manifest.Failure] = []
-        for db in config.databases {
+        let started = ContinuousClock.now
+        let results = Mutex<(objects: [Manifest.Object], failures: [Manifest.Failure], evidence: [String: DatabaseEvidence], evidenceSeconds: Double)>(([], [], [:], 0))
+        // Coverage first: a server database nobody backs up is named, whatever else happens.
+        var coverage: Coverage?
+        do {
+            coverage = try await serverCoverage()
+        } catch {
+            results.withLock { $0.failures.append(Manifest.Failure(database: "postgres", step: "list the server's databases", message: "\(error)")) }
+        }
+        try await Concurrently.forEach(config.databases, limit: max(1, config.jobs)) { db in
             let key = SetLayout.dumpKey(timestamp, database: db, fileExtension: ext)
             progress?("dumping \(db)")
             do {
-                let object = try await BlockingExecutor.run("backup") {
-                    let object = try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--compress=\(config.compressLevel)", "--no-password", "--dbname", db], environment: env), encrypt],
-                                                 to: repo, key: key, database: db, kind: "dump")
-                    return object
+                let dumped = try await self.dump(db, key: key, to: repo, environment: env, encrypt: encrypt)
+                results.withLock {
+                    $0.objects.append(dumped.object)
+                    $0.evidence[db] = dumped.evidence
+                    $0.evidenceSeconds += dumped.evidenceSeconds
                 }
-                objects.append(object)
-                progress?("\(db): \(object.size) bytes, sha256 \(object.sha256.prefix(12))…")
+                progress?("\(db): \(dumped.object.size) bytes, sha256 \(dumped.object.sha256.prefix(12))…, \(dumped.evidence.rows.count) table(s) and \(dumped.evidence.rows.values.reduce(0, +)) rows in evidence")
             } catch {
-                logger.error("backup of a database failed", metadata: ["database.name": "\(db)", "error": "\(error)"])
-                failures.append(Manifest.Failure(database: db, step: "pg_dump|\(config.encryption.kind)|store", message: "\(error)"))
+                self.logger.error("backup of a database failed", metadata: ["database.name": "\(db)", "error": "\(error)"])
+                results.withLock { $0.failures.append(Manifest.Failure(database: db, step: "snapshot|pg_dump|\(self.config.encryption.kind)|store", message: "\(error)")) }
             }
+        }
+        // The globals: roles, memberships and role settings, never a password; and the roles as evidence.
+        var roles: [RoleEvidence]?
+        do {
+            let key = SetLayout.globalsKey(timestamp, fileExtension: ext)
+            progress?("globals (roles, no passwords)")
+            let object = try await BlockingExecutor.run("backup") {
+                try Self.stream([ProcessPipeline.Step(executable: "pg_dumpall", arguments: ["--globals-only", "--no-role-passwords", "--no-password"], environment: env), encrypt],
+                                to: repo, key: key, database: nil, kind: "globals")
+            }
+            results.withLock { $0.objects.append(object) }
+            roles = try RoleEvidence.parseList(try await psqlLine(EvidenceQuery.roles, database: "postgres"))
+        } catch {
+            results.withLock { $0.failures.append(Manifest.Failure(database: "postgres", step: "globals (pg_dumpall --globals-only)", message: "\(error)")) }
         }
         if config.databases.contains("acp_audit") {
             let key = SetLayout.rootsKey(timestamp, fileExtension: ext)
@@ -83,28 +113,27 @@ public struct BackupRun: Sendable {
             do {
                 let sql = "COPY (SELECT row_to_json(r) FROM (SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex') AS root_hash, key_id, encode(signature, 'hex') AS signature, signed_at FROM transparency_roots ORDER BY day) r) TO STDOUT"
                 let object = try await BlockingExecutor.run("backup") {
-                    let object = try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
-                                                 to: repo, key: key, database: nil, kind: "transparency_roots")
-                    return object
+                    try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
+                                    to: repo, key: key, database: nil, kind: "transparency_roots")
                 }
-                objects.append(object)
+                results.withLock { $0.objects.append(object) }
             } catch {
-                failures.append(Manifest.Failure(database: "acp_audit", step: "transparency_roots snapshot", message: "\(error)"))
+                results.withLock { $0.failures.append(Manifest.Failure(database: "acp_audit", step: "transparency_roots snapshot", message: "\(error)")) }
             }
         }
-        let server = (try? await BlockingExecutor.run("backup") { () -> String in
-            var text = ""
-            try ProcessPipeline.run([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-At", "--no-password", "--dbname", "postgres", "-c", "show server_version"], environment: env)]) {
-                text += String(decoding: $0, as: UTF8.self)
-            }
-            return text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }) ?? "unknown"
+        let server = (try? await psqlLine("show server_version", database: "postgres")) ?? "unknown"
+        let done = results.withLock { $0 }
+        let order = Dictionary(config.databases.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var manifest = Manifest(
             timestamp: timestamp, createdAt: ISO8601DateFormatter().string(from: Date()), toolVersion: ToolVersion.current,
             pgDumpVersion: ProcessPipeline.version("pg_dump"), serverVersion: server, encryption: config.encryption.kind,
             recipientFingerprint: Decryption.fingerprint(config.encryption.recipient), databases: config.databases,
-            objects: objects, failures: failures)
+            objects: done.objects.sorted { (order[$0.database ?? ""] ?? Int.max, $0.key) < (order[$1.database ?? ""] ?? Int.max, $1.key) },
+            failures: done.failures.sorted { (order[$0.database] ?? Int.max, $0.step) < (order[$1.database] ?? Int.max, $1.step) })
         manifest.compressLevel = config.compressLevel
+        manifest.evidence = done.evidence
+        manifest.roles = roles
+        manifest.coverage = coverage
         let encoded = try manifest.encoded()
         // The signature goes first: a set that looks complete (its manifest present) is signed, or never was.
         if let key = config.signingKey {
@@ -112,7 +141,56 @@ public struct BackupRun: Sendable {
             try await BlockingExecutor.run("backup") { try repo.put(ManifestSignature.key(timestamp), data: signature) }
         }
         try await BlockingExecutor.run("backup") { try repo.put(SetLayout.manifestKey(timestamp), data: encoded) }
-        return Outcome(manifest: manifest, location: "\(store)/\(timestamp)")
+        return Outcome(manifest: manifest, location: "\(store)/\(timestamp)", seconds: (ContinuousClock.now - started).inSeconds,
+                       evidenceSeconds: done.evidenceSeconds)
+    }
+
+    /// One database: a session exports its snapshot and reads the sequences; pg_dump then dumps that
+    /// snapshot while the session reads the rest of the evidence in it.
+    func dump(_ db: String, key: String, to repo: any ObjectStore, environment env: [String: String], encrypt: ProcessPipeline.Step) async throws
+        -> (object: Manifest.Object, evidence: DatabaseEvidence, evidenceSeconds: Double) {
+        let session = try await BlockingExecutor.run("backup") { try SnapshotSession(database: db, environment: env) }
+        do {
+            let sequences = try await BlockingExecutor.run("backup") { try DatabaseEvidence.parseSequences(try session.line(for: EvidenceQuery.sequences + ";")) }
+            let snapshot = session.snapshot
+            let compress = config.compressLevel
+            async let object = BlockingExecutor.run("backup") {
+                try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--compress=\(compress)", "--no-password", "--snapshot", snapshot, "--dbname", db], environment: env), encrypt],
+                                to: repo, key: key, database: db, kind: "dump")
+            }
+            let (evidence, seconds) = try await BlockingExecutor.run("backup") { () throws -> (DatabaseEvidence, Double) in
+                let t0 = ContinuousClock.now
+                var evidence = try DatabaseEvidence.parse(try session.line(for: EvidenceQuery.database + ";"))
+                evidence.sequences = sequences
+                return (evidence, (ContinuousClock.now - t0).inSeconds)
+            }
+            let dumped = try await object
+            _ = try? await BlockingExecutor.run("backup") { session.close() }
+            return (dumped, evidence, seconds)
+        } catch {
+            _ = try? await BlockingExecutor.run("backup") { session.close() }
+            throw error
+        }
+    }
+
+    /// The server's databases, against `DATABASES` and `ACP_BACKUP_EXCLUDE`.
+    public func serverCoverage() async throws -> Coverage {
+        let server = try Coverage.parseDatabases(try await psqlLine(EvidenceQuery.serverDatabases, database: "postgres"))
+        return Coverage(server: server, databases: config.databases, excluded: config.excluded)
+    }
+
+    /// One line a query prints, from a database of the source (read-only: the session cannot write).
+    func psqlLine(_ sql: String, database: String) async throws -> String {
+        var env = pgEnv
+        env["PGOPTIONS"] = "-c default_transaction_read_only=on"
+        let environment = env
+        return try await BlockingExecutor.run("backup") { () throws -> String in
+            var text = ""
+            try ProcessPipeline.run([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-At", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", database, "-c", sql], environment: environment)]) {
+                text += String(decoding: $0, as: UTF8.self)
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
     }
 
     /// Runs the pipeline into one object, hashing the ciphertext on the way.

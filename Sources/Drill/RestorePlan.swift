@@ -1,3 +1,5 @@
+import Common
+
 /// How the set's databases are restored under one job budget for the machine: largest first, so that the
 /// long restore starts at once; a database holding a quarter or more of the data gets `-j jobs` over its
 /// tables and indexes, the others one job; the small ones (< 5 %) go to a light lane beside the heavy ones.

@@ -26,11 +26,13 @@ struct SetTransfer: Sendable {
         /// database → bytes of its plaintext custom-format dump, now in the sandbox (`DatabaseRestore.folder`)
         var dumps: [String: Int64]
         var snapshot: [UInt8]?
+        /// The globals (`pg_dumpall --globals-only`), decrypted into memory: roles, no passwords.
+        var globals: [UInt8]?
     }
 
     static let checksumFix = "the object changed after the backup wrote it (tampering, a partial upload or bit rot): drill an older set with --backup TS and investigate the repository"
 
-    static func name(of object: Manifest.Object) -> String { object.database ?? "transparency_roots" }
+    static func name(of object: Manifest.Object) -> String { object.database ?? (object.kind == "globals" ? "globals" : "transparency_roots") }
 
     /// Reads every object (a folder's in place, any other store's into scratch) and checks its size and SHA-256.
     func download(_ manifest: Manifest) async throws -> [Fetched] {
@@ -125,7 +127,7 @@ struct SetTransfer: Sendable {
                         return out
                     }
                     size = Int64(bytes.count)
-                    result.withLock { $0.snapshot = bytes }
+                    result.withLock { if f.object.kind == "globals" { $0.globals = bytes } else { $0.snapshot = bytes } }
                 }
                 let seconds = (ContinuousClock.now - t0).inSeconds
                 if source.localPath(of: f.object.key) == nil { try? FileManager.default.removeItem(atPath: f.path) }

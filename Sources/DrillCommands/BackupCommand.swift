@@ -2,6 +2,7 @@ import ArgumentParser
 import Common
 import Backup
 import DockerEngine
+import Evidence
 import Foundation
 import Repository
 import Sandbox
@@ -24,12 +25,22 @@ struct BackupCommand: AsyncParsableCommand {
                                        --databases-from pgbouncer.ini)
               ACP_BACKUP_COMPRESS      pg_dump's zlib level 0-9 (default 1:
                                        compression is the bottleneck)
+              ACP_BACKUP_JOBS          databases dumped at once (default: the
+                                       cores, at most 4)
+              ACP_BACKUP_EXCLUDE       databases of the server left out on
+                                       purpose (recorded); any other database
+                                       DATABASES leaves out fails the backup
               ACP_BACKUP_SIGNING_KEY   the manifest-signing key file (acp-drill keys
                                        generate); every set is then signed, and
                                        drills with --trusted-keys verify it
-            Each dump streams pg_dump | age through a SHA-256 into the repository: no plaintext on disk, bounded
-            memory. A database that fails is recorded in the manifest and the others are still backed up.
-            Exit codes: 0 every step succeeded, 1 some database failed, 2 configuration (the missing variable or tool is named).
+            Each database is dumped in the snapshot of a read-only session that records what that snapshot
+            holds (exact row counts, the schema, owners and grants, the database's properties) into the
+            manifest, for the drill to compare after its restore; the roles go in as their own object
+            (pg_dumpall --globals-only --no-role-passwords). Each dump streams pg_dump | age through a SHA-256
+            into the repository: no plaintext on disk, bounded memory. A database that fails is recorded in
+            the manifest and the others are still backed up. --dry-run connects read-only to show coverage.
+            Exit codes: 0 every step succeeded, 1 some database failed or a server database is not covered,
+            2 configuration (the missing variable or tool is named).
             """)
     )
 
@@ -55,6 +66,14 @@ struct BackupCommand: AsyncParsableCommand {
             print("dry run: nothing is dumped, uploaded or created")
             for line in run.plan(timestamp: timestamp) { print(line) }
             if !noVerify { print("  verify: a throw-away acp_backup_verify_\(timestamp) sandbox restores each dump (pg_restore --list, audit_logs count)") }
+            // Coverage: a read-only connection lists the server's databases (nothing else is read).
+            let coverage: Coverage
+            do { coverage = try await run.serverCoverage() } catch {
+                print("coverage: cannot list the server's databases: \(error)")
+                throw DrillExit.failure
+            }
+            for line in Self.coverageLines(coverage) { print(line) }
+            if !coverage.uncovered.isEmpty { throw DrillExit.failure }
             return
         }
         // Everything the verify needs is checked before the first dump: a verify that cannot run is a
@@ -81,6 +100,11 @@ struct BackupCommand: AsyncParsableCommand {
         print("backup set \(outcome.manifest.timestamp): \(outcome.manifest.objects.count) object(s), \(total) bytes encrypted with \(outcome.manifest.encryption), in \(Int(seconds)) s → \(outcome.location)")
         print(config.signingKey.map { "signed: \(ManifestSignature.key(outcome.manifest.timestamp)) by key \($0.keyID)" }
               ?? "unsigned: set ACP_BACKUP_SIGNING_KEY (acp-drill keys generate) so that drills can prove the set is authentic")
+        if outcome.seconds > 0 {
+            print(String(format: "source evidence: %.1f s of queries in the dumps' snapshots (%.0f %% of the backup's %.1f s, run beside pg_dump)",
+                         outcome.evidenceSeconds, 100 * outcome.evidenceSeconds / outcome.seconds, outcome.seconds))
+        }
+        if let coverage = outcome.manifest.coverage { for line in Self.coverageLines(coverage) { print(line) } }
         for f in outcome.manifest.failures { print("FAILED \(f.database) (\(f.step)): \(f.message)") }
         var verifyFailed = false
         if let backend {
@@ -93,5 +117,15 @@ struct BackupCommand: AsyncParsableCommand {
             verifyFailed = results.contains { $0.status != .passed }
         }
         if outcome.failed || verifyFailed { throw DrillExit.failure }
+    }
+
+    /// What the coverage says, one line each; an uncovered database is a FAILED line naming it.
+    static func coverageLines(_ coverage: Coverage) -> [String] {
+        var lines = ["coverage: the server has \(coverage.server.count) database(s) besides postgres and the templates"
+                     + (coverage.excluded.isEmpty ? "" : "; excluded on purpose (ACP_BACKUP_EXCLUDE): \(coverage.excluded.joined(separator: ", "))")]
+        for db in coverage.uncovered {
+            lines.append("FAILED coverage: database \(db) is on the server but neither in DATABASES nor in ACP_BACKUP_EXCLUDE: nobody backs it up")
+        }
+        return lines
     }
 }

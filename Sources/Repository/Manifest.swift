@@ -1,14 +1,18 @@
+public import Evidence
 public import Foundation
 
 /// `manifest.json` of one backup set (docs/DESIGN.md §6): written last, it is what makes a set complete.
 public struct Manifest: Codable, Sendable, Equatable {
-    public static let currentFormat = 1
+    /// 2: the source evidence (`evidence`, `roles`, `coverage`) and the globals object. Format 1 sets
+    /// still drill; their comparisons are skipped, saying so.
+    public static let currentFormat = 2
 
     public struct Object: Codable, Sendable, Equatable {
         /// The object's key relative to the repository root (`<ts>/<database>.dump.age`).
         public var key: String
-        /// The database it holds (nil for the roots snapshot).
+        /// The database it holds (nil for the roots snapshot and the globals).
         public var database: String?
+        /// `dump`, `transparency_roots` or `globals` (`pg_dumpall --globals-only --no-role-passwords`).
         public var kind: String
         /// Size and SHA-256 of the ciphertext, checked before decrypting.
         public var size: Int64
@@ -51,6 +55,12 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var databases: [String]
     public var objects: [Object]
     public var failures: [Failure]
+    /// Format 2: each dumped database's evidence, taken in the snapshot its dump was taken from.
+    public var evidence: [String: DatabaseEvidence]?
+    /// Format 2: the server's roles when the globals were dumped.
+    public var roles: [RoleEvidence]?
+    /// Format 2: which of the server's databases the set covers, and which it leaves out.
+    public var coverage: Coverage?
 
     public init(timestamp: String, createdAt: String, toolVersion: String, pgDumpVersion: String, serverVersion: String,
                 encryption: String, recipientFingerprint: String, databases: [String], objects: [Object], failures: [Failure]) {
@@ -66,6 +76,9 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.objects = objects
         self.failures = failures
     }
+
+    /// The object of `kind` (`globals`, `transparency_roots`), if the set has one.
+    public func object(kind: String) -> Object? { objects.first { $0.database == nil && $0.kind == kind } }
 
     public func encoded() throws -> Data {
         let e = JSONEncoder()

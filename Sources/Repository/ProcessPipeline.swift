@@ -21,6 +21,12 @@ public struct ProcessPipeline {
         public var status: Int32
         public var stderr: String
         public var description: String { "\(tool) exited with status \(status): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines))" }
+
+        public init(tool: String, status: Int32, stderr: String) {
+            self.tool = tool
+            self.status = status
+            self.stderr = stderr
+        }
     }
 
     /// Runs the steps, each one's standard output into the next's input, and hands the last one's output

@@ -17,6 +17,9 @@ public enum SetLayout {
         "\(rootsFolder)/\(timestamp).jsonl.\(fileExtension)"
     }
 
+    /// The set's globals: `<ts>/globals.sql.<ext>` (roles, memberships and role settings; no passwords).
+    public static func globalsKey(_ timestamp: String, fileExtension: String) -> String { "\(timestamp)/globals.sql.\(fileExtension)" }
+
     public static func manifestKey(_ timestamp: String) -> String { "\(timestamp)/manifest.json" }
 
     /// The set a key names as its manifest (`<ts>/manifest.json`), if it is one.

@@ -1,4 +1,4 @@
-/// Bounded concurrency over a list, for the drill's downloads, decrypts, restores and counts.
+/// Bounded concurrency over a list: the backup's dumps, the drill's downloads, decrypts, restores and counts.
 public enum Concurrently {
     /// Runs `body` for each item with at most `limit` at once; cancellation stops new items.
     public static func forEach<T: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
