@@ -47,7 +47,7 @@ public struct BackupVerify: Sendable {
             var results: [CheckResult] = []
             for object in manifest.objects {
                 guard let path = paths[object.key] else { continue }
-                let name = object.database.map { "verify.\($0)" } ?? "verify.transparency_roots"
+                let name = object.database.map { "verify.\($0)" } ?? "verify.\(object.kind)"
                 // 1. Size and SHA-256 of the ciphertext, before anything is decrypted.
                 let (size, digest) = try await BlockingExecutor.run("backup") { try FileDigest.sha256(path: path) }
                 guard size == object.size, digest == object.sha256 else {
@@ -56,7 +56,7 @@ public struct BackupVerify: Sendable {
                 }
                 guard let database = object.database else {
                     let lines = try await decryptLines(path)
-                    results.append(.passed(name, "\(object.key): checksum matches, decrypts to \(lines) root line(s)"))
+                    results.append(.passed(name, "\(object.key): checksum matches, decrypts to \(lines) \(object.kind == "globals" ? "line(s) of role statements" : "root line(s)")"))
                     continue
                 }
                 // 2. Decrypted into pg_restore --list inside the sandbox.

@@ -1,4 +1,5 @@
 import Common
+import Evidence
 import Foundation
 import Repository
 import Sandbox
@@ -9,6 +10,8 @@ struct Restored: Sendable {
     var databases: [String]
     var target: PostgresTarget
     var sandbox: Sandbox
+    /// Each restored database's owner and privilege statements, read out of its dump (sets with evidence).
+    var privileges: [String: PrivilegeStatements.Selection] = [:]
 }
 
 /// The restore stage: every dump the decrypt stage streamed into the sandbox's Postgres is listed, created
@@ -23,7 +26,9 @@ struct DatabaseRestore: Sendable {
     static let folder = "/tmp/acp-drill-restore"
 
     /// Restores the dumps already decrypted into the sandbox (database → plaintext bytes).
-    func run(_ dumps: [String: Int64], manifest: Manifest) async throws -> Restored {
+    /// With `fidelity` (a set that carries evidence and its roles), each dump's owner and privilege
+    /// statements are read out of it once it restored, to be applied after the replay (`PrivilegeRestore`).
+    func run(_ dumps: [String: Int64], manifest: Manifest, fidelity: Bool = false) async throws -> Restored {
         guard let pg = sandbox.service(role: .postgres) else {
             throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
         }
@@ -36,10 +41,19 @@ struct DatabaseRestore: Sendable {
         let sizes = Dictionary(manifest.objects.compactMap { o in o.database.map { ($0, o.size) } }, uniquingKeysWith: max)
         let plainSizes = dumps
         let restored = Mutex<[String]>([])
+        let privileges = Mutex<[String: PrivilegeStatements.Selection]>([:])
         try await RestorePlan(sizes: plainSizes, jobs: jobs).run { item in
             if try await self.restoreOne(item.database, jobs: item.jobs, target: target,
                                          dumpBytes: sizes[item.database] ?? 0, plainBytes: plainSizes[item.database]) {
                 restored.withLock { $0.append(item.database) }
+                guard fidelity else { return }
+                do {
+                    let selection = try await PrivilegeRestore.read("\(Self.folder)/\(item.database).dump", target: target.database(item.database))
+                    privileges.withLock { $0[item.database] = selection }
+                } catch {
+                    if Task.isCancelled { throw CancellationError() }
+                    self.ledger.line("\(item.database): \(error)")
+                }
             }
         }
         _ = try? await sandbox.run(["rm", "-rf", Self.folder], in: pg)
@@ -49,7 +63,7 @@ struct DatabaseRestore: Sendable {
             let grant = #"for db; do printf '%s\n' 'GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO PUBLIC;' | psql -X -q -v ON_ERROR_STOP=1 -d postgres -v db="$db" || exit 1; done"#
             _ = try? await sandbox.run(["sh", "-c", grant, "sh"] + done, in: target.service, env: target.env)
         }
-        return Restored(databases: restored.withLock { $0 }.sorted(), target: target, sandbox: sandbox)
+        return Restored(databases: restored.withLock { $0 }.sorted(), target: target, sandbox: sandbox, privileges: privileges.withLock { $0 })
     }
 
     /// Lists, creates and restores one database; returns whether it was restored.

@@ -86,5 +86,13 @@ final class DrillLedger: Sendable {
         state.withLock { $0.replay = (outcome, database, location) }
     }
 
+    /// Rows the replay inserted on top of the dump, by database and table (for the row comparison).
+    var replayedRows: [String: [String: Int64]] {
+        state.withLock { s in
+            guard let (outcome, db, _) = s.replay, outcome.insertError == nil, outcome.replayed > 0 else { return [:] }
+            return [db: ["public.audit_logs": Int64(outcome.replayed)]]
+        }
+    }
+
     func addReclaimed(_ r: DrillReport.Reclaimed) { state.withLock { $0.reclaimed.append(r) } }
 }

@@ -42,6 +42,9 @@ public struct DrillOptions: Sendable {
     public var sandboxOptions = SandboxOptions()
     /// `RESTORE_DB_PASSWORD`: the sandbox Postgres password (generated per drill when nil). Never printed.
     public var restorePassword: String?
+    /// The password every login role of the set gets in the sandbox (`RESTORE_DB_PASSWORD`, else generated
+    /// per drill). Shown only where a kept sandbox is announced; never in a log or report.
+    public var loginPassword: String = DrillOptions.generatedPassword()
     public var operatorName: String
     public var hostName: String = ProcessInfo.processInfo.hostName
     /// Where the private scratch folder (ciphertext downloads, plaintext dumps) is created.
@@ -52,6 +55,12 @@ public struct DrillOptions: Sendable {
         self.decryption = decryption
         self.spec = spec
         self.operatorName = operatorName
+    }
+
+    /// 32 hex digits from the system's random source.
+    public static func generatedPassword() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0 ..< 16).map { _ in String(format: "%02x", UInt8.random(in: 0 ... 255, using: &rng)) }.joined()
     }
 }
 

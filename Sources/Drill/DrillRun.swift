@@ -97,13 +97,18 @@ public final class DrillRun: Sendable {
             // Decrypted straight into the sandbox: no plaintext dump on the host's disk.
             let plain = try await stage("decrypt", budget: options.budgets.decrypt) { try await transfer.decrypt(manifest, objects: objects, into: sandbox) }
             if !plain.dumps.isEmpty {
+                // The set's roles first (a policy or a default privilege names them); owners and grants
+                // after the replay, once the dumps' own code has run contained (docs/EVIDENCE.md).
+                let roles = try await restoreRoles(plain.globals, manifest: manifest, sandbox: sandbox)
                 let restore = DatabaseRestore(sandbox: sandbox, jobs: options.jobs, budgetPerDatabase: options.budgets.restorePerDatabase, ledger: ledger)
-                let restored = try await stage("restore") { try await restore.run(plain.dumps, manifest: manifest) }
+                let restored = try await stage("restore") { try await restore.run(plain.dumps, manifest: manifest, fidelity: roles != nil) }
                 if options.receipts != nil { try await stage("replay") { try await replayReceipts(restored) } }
+                let privileges = try await restorePrivileges(restored)
                 await isolated
                 try await startHeldServices(sandbox)
                 try await stage("checks", budget: options.budgets.verify) {
-                    try await CheckRegistry.run(CheckContext(restored: restored, manifest: manifest, snapshot: plain.snapshot, options: options, ledger: ledger))
+                    try await CheckRegistry.run(CheckContext(restored: restored, manifest: manifest, snapshot: plain.snapshot, options: options, ledger: ledger,
+                                                             roles: roles, privileges: privileges))
                 }
             } else {
                 await isolated

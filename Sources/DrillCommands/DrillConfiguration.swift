@@ -105,6 +105,7 @@ enum DrillConfiguration {
         options.jobChecks = checksFile.jobs
         options.sandboxOptions = flags.stack.sandboxOptions
         options.restorePassword = value("RESTORE_DB_PASSWORD")
+        if let pw = options.restorePassword { options.loginPassword = pw }
         return .success(options)
     }
 }

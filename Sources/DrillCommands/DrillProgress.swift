@@ -45,7 +45,8 @@ final class DrillProgress: Sendable {
     }
 
     /// The summary printed before the last line: failures with their fix, stage times against budgets.
-    static func summary(_ report: DrillReport) {
+    /// `loginPassword`: shown only for a kept sandbox whose set restored login roles (they connect with it).
+    static func summary(_ report: DrillReport, loginPassword: String? = nil) {
         let failed = report.checks.filter { $0.status.isFailure }
         let passed = report.checks.filter { $0.status == .passed }.count
         let skipped = report.checks.filter { $0.status == .skipped }.count
@@ -63,7 +64,12 @@ final class DrillProgress: Sendable {
             print("budgets: " + shown.map { String(format: "%@ %.1f/%.0f s%@", $0.name, $0.seconds, $0.budgetSeconds!, $0.overBudget ? " EXCEEDED" : "") }.joined(separator: ", "))
         }
         if let s = report.sandbox {
-            if s.kept { print("kept: \(s.project) until \(s.keptUntil ?? "?") — acp-drill exec \(s.project) postgres -- psql; acp-drill verify-chain \(s.project); acp-drill down \(s.project)") }
+            if s.kept {
+                print("kept: \(s.project) until \(s.keptUntil ?? "?") — acp-drill exec \(s.project) postgres -- psql; acp-drill verify-chain \(s.project); acp-drill down \(s.project)")
+                if let loginPassword, report.checks.contains(where: { $0.name == "roles" && $0.status != .skipped }) {
+                    print("kept: the set's login roles connect with the password \(loginPassword) (RESTORE_DB_PASSWORD chooses it)")
+                }
+            }
             else if let e = s.teardownError { print("teardown FAILED: \(e) — acp-drill down \(s.project) (or gc) removes what is left") }
         }
         print("row counts: \(report.rowCountsSummary)")

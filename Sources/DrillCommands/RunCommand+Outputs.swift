@@ -43,9 +43,9 @@ extension RunCommand {
     /// Writes every output, then the verdict line, last on stdout. Returns the outputs that could not be
     /// written: then the drill exits 1 and the last line says that its evidence is incomplete, whatever the
     /// restore's own verdict (the full reason is on stderr).
-    static func writeOutputs(_ report: DrillReport, _ o: Outputs) -> [String] {
+    static func writeOutputs(_ report: DrillReport, _ o: Outputs, loginPassword: String? = nil) -> [String] {
         if o.json, let text = try? jsonText(report) { print(text) }
-        DrillProgress.summary(report)
+        DrillProgress.summary(report, loginPassword: loginPassword)
         var unwritten: [String] = []
         func attempt(_ what: String, _ done: String?, _ body: () throws -> Void) {
             do {

@@ -151,7 +151,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             (report, unwritten) = try await interruptible {
                 let report = try await drill.run()
-                return (report, Self.writeOutputs(report, outputs))
+                return (report, Self.writeOutputs(report, outputs, loginPassword: options.keep ? options.loginPassword : nil))
             }
         } catch let error as DrillError where error.kind == .configuration {
             printError("error: \(error.message)")

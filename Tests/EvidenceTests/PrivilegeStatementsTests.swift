@@ -61,3 +61,37 @@ import Testing
         #expect(s.refused.isEmpty)
     }
 }
+
+@Suite struct RoleStatementsTests {
+    @Test("pg_dumpall's role statements are taken; a password, a second statement or anything else is not")
+    func table() {
+        let script = """
+            \\restrict abc
+            SET default_transaction_read_only = off;
+            CREATE ROLE analyst;
+            ALTER ROLE analyst WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 5;
+            ALTER ROLE "App Role" WITH LOGIN VALID UNTIL '2030-01-01 00:00:00+00';
+            GRANT shop_ro TO analyst GRANTED BY postgres;
+            GRANT a, b TO c WITH ADMIN OPTION;
+            ALTER ROLE analyst SET statement_timeout TO '5s';
+            ALTER ROLE analyst IN DATABASE shop SET work_mem TO '8MB';
+            CREATE TABLESPACE t OWNER x LOCATION '/x';
+            ALTER ROLE evil WITH LOGIN PASSWORD 'SCRAM-SHA-256$4096:abc';
+            ALTER ROLE evil SET session_preload_libraries TO 'x';
+            GRANT pg_execute_server_program TO a; SELECT 1;
+            CREATE ROLE x SUPERUSER;
+            """
+        let s = RoleStatements.select(from: script)
+        #expect(s.accepted == [
+            "CREATE ROLE analyst;",
+            "ALTER ROLE analyst WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 5;",
+            "ALTER ROLE \"App Role\" WITH LOGIN VALID UNTIL '2030-01-01 00:00:00+00';",
+            "GRANT shop_ro TO analyst GRANTED BY postgres;",
+            "GRANT a, b TO c WITH ADMIN OPTION;",
+            "ALTER ROLE analyst SET statement_timeout TO '5s';",
+            "GRANT pg_execute_server_program TO a;",
+        ])
+        #expect(s.refused.count == 3, "\(s.refused)")
+        #expect(s.refused.contains { $0.contains("PASSWORD") })
+    }
+}

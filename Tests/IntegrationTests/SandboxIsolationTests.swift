@@ -205,7 +205,9 @@ extension SandboxIsolationTests {
             let repo = LocalRepository(root: "\(dir)/repo")
             let set = try #require(try repo.completeSets().first)
             let manifest = try Manifest.decode(repo.read("\(set)/manifest.json"))
-            #expect(manifest.objects.count == 12 && manifest.failures.isEmpty)
+            #expect(manifest.objects.count == 13 && manifest.failures.isEmpty && manifest.object(kind: "globals") != nil)
+            #expect(manifest.format == 2 && manifest.evidence?.count == 11 && manifest.coverage?.uncovered == [] && manifest.roles?.isEmpty == false)
+            #expect(manifest.evidence?["acp_audit"]?.rows["public.audit_logs"] == 12450)
             #expect(manifest.encryption == "age" && manifest.serverVersion.hasPrefix("15"))
             for object in manifest.objects {
                 let attrs = try FileManager.default.attributesOfItem(atPath: repo.path(of: object.key))
@@ -236,14 +238,15 @@ extension SandboxIsolationTests {
             let results = try await BackupVerify(config: config, backend: DockerSandboxBackend(client: client), logger: quietLogger).verify(manifest, store: repo)
             let tenants = try #require(results.first { $0.name == "verify.acp_tenants" })
             #expect(tenants.status == .failed && tenants.evidence.contains("does not match the manifest"))
-            #expect(results.filter { $0.status == .passed }.count == 11)
+            #expect(results.filter { $0.status == .passed }.count == 12)
 
             // The gpg fallback: no age recipient, a gpg key in its own home.
             let home = "\(dir)/gnupg"
             try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             _ = try await run(["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "acp-drill-test", "default", "default", "never"])
             let gpgEnv = ["ACP_BACKUP_GPG_RECIPIENT": "acp-drill-test", "ACP_BACKUP_GPG_HOMEDIR": home, "PGPASSWORD": connection.password,
-                          "POSTGRES_HOST": connection.host, "DATABASES": "acp_tenants acp_audit"]
+                          "POSTGRES_HOST": connection.host, "DATABASES": "acp_tenants acp_audit",
+                          "ACP_BACKUP_EXCLUDE": BackupConfig.defaultDatabases.filter { $0 != "acp_tenants" && $0 != "acp_audit" }.joined(separator: " ")]
             let (gCode, gOut) = try await runCLI(["backup", "--repo", "\(dir)/gpg"], environment: gpgEnv)
             #expect(gCode == 0, "\(gOut)")
             #expect(gOut.contains("encrypted with gpg") && gOut.contains("audit_logs has 12450 rows"))
@@ -257,6 +260,7 @@ extension SandboxIsolationTests {
                 s3Env["ACP_BACKUP_S3_BUCKET"] = "s3://\(bucket)/nightly"
                 s3Env["ACP_BACKUP_S3_ENDPOINT"] = endpoint
                 s3Env["DATABASES"] = "acp_tenants acp_audit"
+                s3Env["ACP_BACKUP_EXCLUDE"] = gpgEnv["ACP_BACKUP_EXCLUDE"]
                 let (sCode, sOut) = try await runCLI(["backup"], environment: s3Env)
                 #expect(sCode == 0, "\(sOut)")
                 #expect(sOut.contains("s3://\(bucket)/nightly") && sOut.contains("audit_logs has 12450 rows"))
@@ -267,7 +271,7 @@ extension SandboxIsolationTests {
                 let text = try await run(["env", "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
                                           "aws", "--endpoint-url", endpoint, "s3", "cp", "s3://\(bucket)/\(manifestKey)", "-"])
                 let s3Manifest = try Manifest.decode(Data(text.utf8))
-                #expect(s3Manifest.objects.count == 3 && s3Manifest.failures.isEmpty)
+                #expect(s3Manifest.objects.count == 4 && s3Manifest.failures.isEmpty)
             }
         } catch {
             _ = try? await ProdStack.down(backend: DockerSandboxBackend(client: client), logger: quietLogger)

@@ -1,5 +1,6 @@
 public import AuditChain
 public import Common
+public import Evidence
 import Foundation
 public import Repository
 public import Sandbox
@@ -16,10 +17,16 @@ public final class CheckContext: Sendable {
     public let snapshot: [UInt8]?
     public let options: DrillOptions
     let ledger: DrillLedger
+    /// What became of the set's roles (nil: the set has no globals object).
+    let roles: RoleRestore.Outcome?
+    /// What became of each database's owner and privilege statements.
+    let privileges: [String: PrivilegeRestore.Outcome]
     private let found = Mutex<[String: Set<String>]>([:])
     private let chain = Mutex<Task<ChainRead, any Error>?>(nil)
+    private let evidence = Mutex<[String: Task<DatabaseEvidence, any Error>]>([:])
 
-    init(restored: Restored, manifest: Manifest, snapshot: [UInt8]?, options: DrillOptions, ledger: DrillLedger) {
+    init(restored: Restored, manifest: Manifest, snapshot: [UInt8]?, options: DrillOptions, ledger: DrillLedger,
+         roles: RoleRestore.Outcome? = nil, privileges: [String: PrivilegeRestore.Outcome] = [:]) {
         databases = restored.databases
         target = restored.target
         sandbox = restored.sandbox
@@ -27,6 +34,25 @@ public final class CheckContext: Sendable {
         self.snapshot = snapshot
         self.options = options
         self.ledger = ledger
+        self.roles = roles
+        self.privileges = privileges
+    }
+
+    /// The restored database's evidence, read once with the query the backup ran on the source
+    /// (`EvidenceQuery.database`): its row counts serve row_counts and rows, its fingerprint schema and grants.
+    public func restoredEvidence(_ db: String) async throws -> DatabaseEvidence {
+        let task = evidence.withLock { tasks -> Task<DatabaseEvidence, any Error> in
+            if let t = tasks[db] { return t }
+            var target = self.target(db)
+            target.sessionOptions = "-c search_path=pg_catalog -c row_security=off -c statement_timeout=0"
+            let new = Task<DatabaseEvidence, any Error> {
+                let json = try await target.query(EvidenceQuery.database).first?.first ?? ""
+                return try DatabaseEvidence.parse(json)
+            }
+            tasks[db] = new
+            return new
+        }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
     /// The restored server, in database `db`.

@@ -26,8 +26,8 @@ public enum CheckRegistry {
     /// The checks run once the databases are restored, in report order: row_counts first (it finds the
     /// tables the others need), then the rest at once.
     public static let afterRestore: [any DrillCheck] = [
-        RowCountsCheck(), ArchiveIdentityCheck(), SmokeCheck(), VerifyChainCheck(), RootsSnapshotCheck(), RootsCustomerCheck(),
-        ReconcileCheck(), HealthCheck(), UserSQLCheck(),
+        RowCountsCheck(), RowsCheck(), SchemaCheck(), GrantsCheck(), RolesCheck(), CoverageCheck(), ArchiveIdentityCheck(), SmokeCheck(),
+        VerifyChainCheck(), RootsSnapshotCheck(), RootsCustomerCheck(), ReconcileCheck(), HealthCheck(), UserSQLCheck(),
     ]
 
     /// Checks run after all the others, one at a time (a job may write to the restored data).

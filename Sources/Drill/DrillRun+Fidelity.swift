@@ -1,0 +1,43 @@
+import Common
+import Evidence
+import Repository
+import Sandbox
+
+/// Roles before the restore, owners and privileges after it (docs/EVIDENCE.md): a set that carries its
+/// evidence is restored as production had it, not owned by the sandbox's superuser.
+extension DrillRun {
+    /// Creates the set's roles from its globals object; nil for a set without one (an older format).
+    func restoreRoles(_ globals: [UInt8]?, manifest: Manifest, sandbox: Sandbox) async throws -> RoleRestore.Outcome? {
+        guard manifest.object(kind: "globals") != nil else { return nil }
+        guard let globals else {
+            ledger.line("roles: the set's globals object did not decrypt (see decrypt.globals); databases restore without their roles")
+            return RoleRestore.Outcome(errors: ["the globals object did not decrypt"])
+        }
+        guard let target = postgresTarget(sandbox) else { return nil }
+        return try await stage("roles") {
+            let outcome = try await RoleRestore(target: target, ledger: ledger).run(globals: globals, roles: manifest.roles, loginPassword: options.loginPassword)
+            ledger.line("roles: \(outcome.applied) statement(s) of the globals, \(outcome.loginRoles.count) login role(s) given the drill's login password"
+                        + (outcome.errors.isEmpty ? "" : "; \(outcome.errors.count) error(s)") + (outcome.refused.isEmpty ? "" : "; \(outcome.refused.count) refused"))
+            return outcome
+        }
+    }
+
+    /// Applies each restored database's owner and privilege statements as the sandbox's superuser.
+    func restorePrivileges(_ restored: Restored) async throws -> [String: PrivilegeRestore.Outcome] {
+        guard !restored.privileges.isEmpty else { return [:] }
+        return try await stage("privileges") {
+            var out: [String: PrivilegeRestore.Outcome] = [:]
+            for db in restored.databases {
+                guard let selection = restored.privileges[db] else { continue }
+                out[db] = try await PrivilegeRestore.apply(selection, target: restored.target.database(db))
+            }
+            return out
+        }
+    }
+
+    func postgresTarget(_ sandbox: Sandbox) -> PostgresTarget? {
+        guard let pg = sandbox.service(role: .postgres) else { return nil }
+        return PostgresTarget(service: pg, backend: sandbox.backend, user: pg.postgresUser ?? "postgres",
+                              password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
+    }
+}
