@@ -162,6 +162,7 @@ public struct BackupRun: Sendable {
                 let t0 = ContinuousClock.now
                 var evidence = try DatabaseEvidence.parse(try session.line(for: EvidenceQuery.database + ";"))
                 evidence.sequences = sequences
+                evidence.snapshotAt = session.takenAt
                 return (evidence, (ContinuousClock.now - t0).inSeconds)
             }
             let dumped = try await object

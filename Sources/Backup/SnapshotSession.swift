@@ -15,6 +15,8 @@ final class SnapshotSession: @unchecked Sendable {
     let database: String
     /// The exported snapshot's id, for `pg_dump --snapshot`.
     private(set) var snapshot = ""
+    /// When the snapshot was taken (the exporting statement's start, UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ`).
+    private(set) var takenAt = ""
 
     init(database: String, environment: [String: String]) throws {
         self.database = database
@@ -26,9 +28,14 @@ final class SnapshotSession: @unchecked Sendable {
         process.standardError = errors
         try process.run()
         let (handle, box) = (errors.fileHandleForReading, errorText)
-        Thread { box.set(handle.readDataToEndOfFile().prefix(8192)) }.start()
+        Thread {
+            box.set(handle.readDataToEndOfFile().prefix(8192))
+            box.done.signal()
+        }.start()
         // Timeouts the role may carry would end an idle-in-transaction session while pg_dump runs.
-        snapshot = try line(for: EvidenceSessionSQL.open)
+        let opened = try line(for: EvidenceSessionSQL.open).split(separator: "|", maxSplits: 1).map(String.init)
+        snapshot = opened.first ?? ""
+        takenAt = opened.count > 1 ? opened[1] : ""
     }
 
     /// Sends one statement and returns the one line it prints.
@@ -69,13 +76,16 @@ final class SnapshotSession: @unchecked Sendable {
     private func failure(_ what: String) -> ProcessPipeline.Failure {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
-        Thread.sleep(forTimeInterval: 0.05)
+        // psql has exited: its stderr is at its end, and the reader thread is done with it.
+        errorText.done.wait()
+        errorText.done.signal()
         return ProcessPipeline.Failure(tool: "psql (\(what), database \(database))", status: process.terminationStatus, stderr: errorText.text)
     }
 
     private final class ErrorBuffer: @unchecked Sendable {
         private let lock = NSLock()
         private var data = Data()
+        let done = DispatchSemaphore(value: 0)
         func set(_ d: Data) { lock.withLock { data = d } }
         var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
     }
@@ -85,6 +95,6 @@ enum EvidenceSessionSQL {
     static let open = """
         SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; \
         BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = pg_catalog; SET LOCAL row_security = off; \
-        SELECT pg_export_snapshot();
+        SELECT pg_export_snapshot(), to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
         """
 }

@@ -21,33 +21,51 @@ public enum Reconcile {
         var auditID: Int64
         var tenant: String
         var units: Int64?
+        /// An audit row's `occurred_at`, microseconds since 1970 (nil on the usage side).
+        var occurredAt: Int64? = nil
     }
+
+    /// How long after an audit row its usage event may be written (the billing service's lag): audit rows
+    /// written within this of acp_usage's snapshot may not be billed in it yet.
+    static let billingLagMicros: Int64 = 5_000_000
 
     static let usageQuery = "SELECT audit_id, tenant_id, units FROM usage_events ORDER BY audit_id"
     static func auditQuery(upTo boundary: Int64) -> String {
-        "SELECT id, tenant_id, coalesce(payload->>'units', '') FROM audit_logs WHERE action = 'tool.execute' AND id <= \(boundary) ORDER BY id"
+        "SELECT id, tenant_id, coalesce(payload->>'units', ''), (extract(epoch FROM occurred_at) * 1000000)::int8 FROM public.audit_logs "
+            + "WHERE action = 'tool.execute' AND id <= \(boundary) ORDER BY id"
     }
 
     static func parse(_ line: [UInt8]) -> Event? {
         let f = line.split(separator: 9, omittingEmptySubsequences: false)
-        guard f.count == 3, let id = parseInt64(f[0]) else { return nil }
-        return Event(auditID: id, tenant: String(decoding: f[1], as: UTF8.self), units: parseInt64(f[2]))
+        guard f.count == 3 || f.count == 4, let id = parseInt64(f[0]) else { return nil }
+        return Event(auditID: id, tenant: String(decoding: f[1], as: UTF8.self), units: parseInt64(f[2]), occurredAt: f.count == 4 ? parseInt64(f[3]) : nil)
     }
 
     /// - Parameter dumpBoundary: the audit dump's last id when rows were replayed after it (else the
     ///   table's last id is the boundary).
-    public static func run(audit: PostgresTarget, usage: PostgresTarget, dumpBoundary: Int64? = nil) async throws -> Result {
-        let last = try await audit.query("SELECT coalesce(max(id), 0) FROM audit_logs").first?.first.flatMap { Int64($0) } ?? 0
-        let boundary = dumpBoundary ?? last
-        let events = Mutex<[Event]>([])
-        try await usage.copyOut(usageQuery) { line in
-            if let e = parse(line) { events.withLock { $0.append(e) } }
-        }
-        let merge = Mutex(Merge(usage: events.withLock { $0 }, boundary: boundary))
+    /// - Parameter usageSnapshotAt: when acp_usage's dump was taken (its evidence's `snapshotAt`, micros):
+    ///   audit rows written within `billingLagMicros` of it and not billed yet are counted, not failed.
+    public static func run(audit: PostgresTarget, usage: PostgresTarget, dumpBoundary: Int64? = nil, usageSnapshotAt: Int64? = nil) async throws -> Result {
+        let (merge0, last) = try await prepare(audit: audit, usage: usage, dumpBoundary: dumpBoundary, usageSnapshotAt: usageSnapshotAt)
+        let boundary = merge0.boundary
+        let merge = Mutex(merge0)
         try await audit.copyOut(auditQuery(upTo: boundary)) { line in
             if let e = parse(line) { merge.withLock { $0.audit(e) } }
         }
         return merge.withLock { $0.finish(replayed: Int(max(0, last - boundary))) }
+    }
+
+    /// The merge with its usage events loaded, and the audit table's last id: what the audit side is then
+    /// streamed into (here, or in the chain's own pass, `AuditPass`).
+    static func prepare(audit: PostgresTarget, usage: PostgresTarget, dumpBoundary: Int64?, usageSnapshotAt: Int64?) async throws -> (merge: Merge, lastID: Int64) {
+        let last = try await audit.query("SELECT coalesce(max(id), 0) FROM public.audit_logs").first?.first.flatMap { Int64($0) } ?? 0
+        let events = Mutex<[Event]>([])
+        try await usage.copyOut(usageQuery) { line in
+            if let e = parse(line) { events.withLock { $0.append(e) } }
+        }
+        var merge = Merge(usage: events.withLock { $0 }, boundary: dumpBoundary ?? last)
+        merge.billedBefore = usageSnapshotAt.map { $0 - billingLagMicros }
+        return (merge, last)
     }
 
     /// The merge join, in id order on both sides.
@@ -64,6 +82,11 @@ public enum Reconcile {
         var duplicateUsage: [Int64] = []
         var mismatched: [Int64] = []
         var perTenant: [String: (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64)] = [:]
+        /// Audit rows written at or after this (acp_usage's snapshot less the billing lag) may lack their
+        /// usage event: acp_usage was dumped before they were billed.
+        var billedBefore: Int64?
+        /// Such rows without a usage event (not compared).
+        var unbilled = 0
 
         init(usage all: [Event], boundary: Int64 = .max) {
             self.boundary = boundary
@@ -73,11 +96,16 @@ public enum Reconcile {
         }
 
         mutating func audit(_ a: Event) {
+            while next < usage.count, usage[next].auditID < a.auditID { orphanUsage.append(usage[next].auditID); next += 1 }
+            let billed = next < usage.count && usage[next].auditID == a.auditID
+            if !billed, let cutoff = billedBefore, let t = a.occurredAt, t >= cutoff {
+                unbilled += 1
+                return
+            }
             auditRows += 1
             perTenant[a.tenant, default: (0, 0, 0, 0)].auditCount += 1
             perTenant[a.tenant, default: (0, 0, 0, 0)].auditUnits += a.units ?? 0
-            while next < usage.count, usage[next].auditID < a.auditID { orphanUsage.append(usage[next].auditID); next += 1 }
-            guard next < usage.count, usage[next].auditID == a.auditID else { missingUsage.append(a.auditID); return }
+            guard billed else { missingUsage.append(a.auditID); return }
             let u = usage[next]
             next += 1
             if u.tenant != a.tenant || u.units != a.units || a.units == nil { mismatched.append(a.auditID) } else { matched += 1 }
@@ -98,6 +126,7 @@ public enum Reconcile {
             var notes: [String] = []
             if boundary != .max { notes.append("compared up to the audit dump's last id \(boundary)") }
             if beyond > 0 { notes.append("\(beyond) usage event(s) of later audit rows not compared (acp_usage was dumped after acp_audit)") }
+            if unbilled > 0 { notes.append("\(unbilled) tool.execute audit row(s) written within \(Reconcile.billingLagMicros / 1_000_000) s of acp_usage's snapshot, not billed in it yet, not compared") }
             if replayed > 0 { notes.append("\(replayed) audit row(s) replayed from receipts beyond the dump not compared (receipts carry no usage events)") }
             let note = notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")"
             if problems.isEmpty {

@@ -41,7 +41,7 @@ struct Figures: Sendable {
         Swift.print("")
         Swift.print("scale \(scale): \(audit.formatted()) audit rows, 11 databases; \(mb(encryptedBytes)) encrypted, \(mb(plainBytes)) of dumps; job budget \(jobs); fixture loaded in \(fmt(loadSeconds))")
         Swift.print(row("stage", "acp-drill", "runbook (sequential)", "floor (host, no containers)"))
-        let names = ["download", "decrypt", "provision", "initdb+start", "restore", "checks", "teardown"]
+        let names = ["download", "decrypt", "provision", "initdb+start", "roles", "restore", "privileges", "checks", "teardown"]
         for name in names {
             let o = oursStage(name).map { fmt($0.seconds) + (name == "provision" ? " ‖" : "") }
             let s = sequential?.seconds(name).map(fmt) ?? (name == "teardown" ? sequential?.teardown.map(fmt) : nil)
@@ -66,6 +66,23 @@ struct Figures: Sendable {
             Swift.print(String(format: "verify-chain%@: %@ rows in %.2f s = %.0fk rows/s, end to end (goal ≥ 300k/s)", c.alone ? " alone" : " inside the drill",
                                c.rows.formatted(), c.seconds, Double(c.rows) / c.seconds / 1000))
         }
+        if let total = oursStage("total")?.seconds, total > 0 {
+            if let checks = oursStage("checks")?.seconds {
+                Swift.print(String(format: "checks stage: %.1f s of the drill's %.1f s = %.0f %% (goal ≤ 15 %% at scale 200)", checks, total, 100 * checks / total))
+            }
+            let fidelity = evidenceSeconds
+            Swift.print(String(format: "source evidence and fidelity: roles %.2f s + privileges %.2f s + the comparisons' own %.2f s = %.0f %% of the drill (goal ≤ 10 %% at scale 50)",
+                               fidelity.roles, fidelity.privileges, fidelity.checks, 100 * (fidelity.roles + fidelity.privileges + fidelity.checks) / total))
+        }
+    }
+
+    /// What the evidence added to the drill: the roles and privileges stages, and the time of the checks that
+    /// compare with the evidence (rows, schema, grants, roles, coverage), beyond the one read they share
+    /// with row_counts.
+    var evidenceSeconds: (roles: Double, privileges: Double, checks: Double) {
+        let names = ["rows.", "schema.", "grants."]
+        let checks = (ours?.checks ?? []).filter { c in names.contains { c.name.hasPrefix($0) } || c.name == "roles" || c.name == "coverage" }
+        return (oursStage("roles")?.seconds ?? 0, oursStage("privileges")?.seconds ?? 0, checks.reduce(0) { $0 + $1.seconds })
     }
 
     static func printSummary(_ all: [Figures]) {

@@ -20,6 +20,9 @@ public struct DatabaseEvidence: Codable, Sendable, Equatable {
     public var database: Properties
     /// `pg_largeobject_metadata`'s count.
     public var largeObjects: Int64
+    /// When the dump's snapshot was taken (UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ`); recorded by the backup,
+    /// so that checks across databases dumped at different moments know each one's moment.
+    public var snapshotAt: String?
 
     /// A database's own properties.
     public struct Properties: Codable, Sendable, Equatable {

@@ -139,34 +139,21 @@ public final class S3Client: Sendable {
             }, describe: "PUT s3://\(bucket)/\(key)")
             return
         }
-        let initiate = try send({ request(.post, path(bucket: bucket, key: key, query: [("uploads", "")]), headers: headers) }, describe: "initiate upload of \(key)")
-        guard let uploadID = XMLValues.first("UploadId", in: initiate.body) else {
-            throw RepositoryError(message: "initiate upload of \(key): no UploadId in the reply")
-        }
+        let uploadID = try initiateMultipart(bucket: bucket, key: key, headers: headers)
         do {
             var etags: [String] = []
             var offset: Int64 = 0
-            var number = 1
             while offset < size {
                 let length = min(partSize, size - offset)
-                let (o, n) = (offset, number)
-                let r = try send({
-                    try request(.put, path(bucket: bucket, key: key, query: [("partNumber", String(n)), ("uploadId", uploadID)]),
-                                body: .stream(length: length, source: FileRangeSource(path: file, offset: o, length: length)))
-                }, describe: "upload part \(n) of \(key)")
-                guard let etag = r.head.header("ETag") else { throw RepositoryError(message: "upload part \(n) of \(key): no ETag") }
-                etags.append(etag)
+                let o = offset
+                etags.append(try uploadPart(bucket: bucket, key: key, uploadID: uploadID, number: etags.count + 1, length: length) {
+                    try FileRangeSource(path: file, offset: o, length: length)
+                })
                 offset += length
-                number += 1
             }
-            let xml = "<CompleteMultipartUpload>" + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }.joined() + "</CompleteMultipartUpload>"
-            let done = try send({ request(.post, path(bucket: bucket, key: key, query: [("uploadId", uploadID)]), body: .bytes(Array(xml.utf8)),
-                                          headers: [("Content-Type", "application/xml")]) }, describe: "complete upload of \(key)")
-            if let message = XMLValues.first("Message", in: done.body), XMLValues.first("Code", in: done.body) != nil {
-                throw RepositoryError(message: "complete upload of \(key): \(message)")
-            }
+            try completeMultipart(bucket: bucket, key: key, uploadID: uploadID, etags: etags)
         } catch {
-            _ = try? send({ request(.delete, path(bucket: bucket, key: key, query: [("uploadId", uploadID)])) }, describe: "abort upload of \(key)")
+            abortMultipart(bucket: bucket, key: key, uploadID: uploadID)
             throw error
         }
     }

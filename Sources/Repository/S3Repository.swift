@@ -1,8 +1,8 @@
 public import Foundation
 
 /// A repository in S3 (or an S3-compatible store) under `s3://bucket/prefix`, laid out as `SetLayout` says.
-/// Writes are spooled as ciphertext to a private (0700) folder, then uploaded on `commit()`: S3 needs each
-/// length up front, and a retried part must be re-read. Plaintext never reaches the spool.
+/// Writes stream as multipart parts while they are written (`S3StreamingUpload`): nothing is spooled to
+/// disk, and a retried part is re-sent from memory.
 public struct S3Repository: ObjectStore {
     public let location: S3Location
     public let client: S3Client
@@ -55,42 +55,13 @@ public struct S3Repository: ObjectStore {
         try client.getFile(bucket: location.bucket, key: location.key(key), to: file)
     }
 
+    /// Streams the object as it is written (`S3StreamingUpload`): parts in memory, uploaded while the
+    /// next fills; nothing on disk.
     public func writer(for key: String) throws -> any ObjectWriter {
-        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("acp-drill-spool-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let local = try LocalRepository(root: spool).writer(for: "object")
-        return SpooledUpload(spool: spool, local: local) { path in
-            try client.putFile(bucket: location.bucket, key: location.key(key), path: path, headers: uploadHeaders)
-        }
+        S3StreamingUpload(client: client, bucket: location.bucket, key: location.key(key), headers: uploadHeaders)
     }
 
     public func delete(_ key: String) throws {
         try client.delete(bucket: location.bucket, key: location.key(key))
-    }
-}
-
-/// An object spooled to a private folder, uploaded on `commit()`; the spool is removed either way.
-final class SpooledUpload: ObjectWriter, @unchecked Sendable {
-    let spool: String
-    let local: any ObjectWriter
-    let upload: (String) throws -> Void
-
-    init(spool: String, local: any ObjectWriter, upload: @escaping (String) throws -> Void) {
-        self.spool = spool
-        self.local = local
-        self.upload = upload
-    }
-
-    func write(_ data: Data) throws { try local.write(data) }
-
-    func commit() throws {
-        defer { try? FileManager.default.removeItem(atPath: spool) }
-        try local.commit()
-        try upload("\(spool)/object")
-    }
-
-    func abort() {
-        local.abort()
-        try? FileManager.default.removeItem(atPath: spool)
     }
 }

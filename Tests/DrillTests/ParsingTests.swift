@@ -105,6 +105,27 @@ import Testing
         #expect(r.evidence.contains("audit ids 4") && r.evidence.contains("audit_id 9") && r.evidence.contains("duplicate usage event(s) (audit_id 2)") && r.evidence.contains("audit ids 5"))
     }
 
+    @Test("reconcile across dumps taken at different moments: audit rows written within the billing lag of acp_usage's snapshot may be unbilled; older ones may not; units and tenants still compare")
+    func reconcileBillingLag() {
+        func a(_ id: Int64, at: Int64, _ t: String = "t1") -> Reconcile.Event { .init(auditID: id, tenant: t, units: 5, occurredAt: at) }
+        func u(_ id: Int64, _ t: String = "t1") -> Reconcile.Event { .init(auditID: id, tenant: t, units: 5) }
+        let snapshot: Int64 = 100_000_000
+        var late = Reconcile.Merge(usage: [u(1), u(2)])
+        late.billedBefore = snapshot - Reconcile.billingLagMicros
+        for e in [a(1, at: 90_000_000), a(2, at: 96_000_000), a(3, at: 97_000_000), a(4, at: 99_000_000)] { late.audit(e) }
+        let r = late.finish()
+        #expect(r.passed && r.evidence.contains("2 tool.execute audit row(s) written within 5 s of acp_usage's snapshot"), "\(r.evidence)")
+        var lost = Reconcile.Merge(usage: [u(2)])
+        lost.billedBefore = snapshot - Reconcile.billingLagMicros
+        for e in [a(1, at: 90_000_000), a(2, at: 96_000_000)] { lost.audit(e) }
+        #expect(!lost.finish().passed, "a row older than the lag still needs its usage event")
+        var wrong = Reconcile.Merge(usage: [u(1, "t2")])
+        wrong.billedBefore = snapshot - Reconcile.billingLagMicros
+        wrong.audit(a(1, at: 99_000_000))
+        #expect(!wrong.finish().passed, "a billed row within the lag is still compared")
+        #expect(Reconcile.parse(Array("7\tt1\t5\t1700000000000000".utf8))?.occurredAt == 1_700_000_000_000_000)
+    }
+
     @Test func reportOutputsEscapeAndSummarise() throws {
         let check = DrillReport.Check(name: "user.<x>", kind: .user, status: .failed, evidence: "a \"b\" & c", fix: "do | this", seconds: 1)
         let report = DrillReport(

@@ -59,7 +59,10 @@ import Testing
             #expect(ok.check("replay")?.status == .passed && ok.check("replay")?.evidence.contains("ids \(rpo.dumpLastID! + 1)…\(newest)") == true)
             #expect(ok.check("reconcile")?.status == .passed && ok.check("reconcile")?.evidence.contains("replayed from receipts") == true,
                     "\(ok.check("reconcile")?.evidence ?? "missing")")
-            #expect(ok.check("smoke.audit_logs")?.evidence.hasSuffix("= \(newest)") == true)
+            #expect(ok.check("smoke.audit_logs")?.status == .passed && ok.check("smoke.audit_logs")?.evidence.contains("= \(newest); the source held \(rpo.dumpLastID!) + \(rpo.receiptsReplayed) replayed") == true,
+                    "\(ok.check("smoke.audit_logs")?.evidence ?? "missing")")
+            #expect(ok.check("rows.acp_audit")?.status == .passed && ok.check("rows.acp_audit")?.evidence.contains("(+ \(rpo.receiptsReplayed) replayed)") == true,
+                    "\(ok.check("rows.acp_audit")?.evidence ?? "missing")")
             #expect(ok.stdout.contains("recovery point: restored to \(rpo.recoveredUntil)"))
             let prom = try String(contentsOfFile: "\(source.dir)/out-rpo-ok/drill.prom", encoding: .utf8)
             #expect(prom.contains("acp_drill_rpo_seconds ") && prom.contains("acp_drill_receipts_replayed \(rpo.receiptsReplayed)"))

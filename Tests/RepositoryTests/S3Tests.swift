@@ -2,7 +2,7 @@ import Common
 import CurlHTTP
 import Foundation
 import Logging
-import Repository
+@testable import Repository
 import Testing
 
 @Suite struct S3PureTests {
@@ -83,6 +83,37 @@ struct S3ServerTests {
         #expect(Set(folders.prefixes) == ["set/", "many/"])
         #expect(throws: S3Error.self) { try client.getData(bucket: bucket, key: "nope") }
         do { _ = try client.getData(bucket: bucket, key: "nope") } catch let e as S3Error { #expect(e.code == "NoSuchKey" && e.status == 404) }
+    }
+
+    @Test("a streamed object: written in small chunks while parts upload, read back whole; small is one PUT; an aborted one leaves nothing")
+    func streamed() async throws { try await BlockingExecutor.run("test") { try streamedBlocking() } }
+
+    func streamedBlocking() throws {
+        let client = try s3Client()
+        try client.createBucket(bucket)
+        let store = S3Repository(location: try S3Location(url: "s3://\(bucket)/nightly"), client: client)
+        var rng = SystemRandomNumberGenerator()
+        for (name, size) in [("small.bin", 70_000), ("big.bin", (12 << 20) + 12_345)] {
+            let data = Data((0 ..< size).map { _ in UInt8.random(in: 0 ... 255, using: &rng) })
+            let w = try store.writer(for: "set/\(name)")
+            var at = 0
+            while at < data.count {
+                let n = min(65_536, data.count - at)
+                try w.write(data.subdata(in: at ..< at + n))
+                at += n
+            }
+            #expect(try store.list(prefix: "set/\(name)").isEmpty, "nothing visible before commit")
+            try w.commit()
+            #expect(try store.read("set/\(name)") == data, "\(name)")
+        }
+        #expect(S3StreamingUpload.partSize(1, base: 5 << 20) == 5 << 20 && S3StreamingUpload.partSize(2001, base: 5 << 20) == 10 << 20
+                && S3StreamingUpload.partSize(10_000, base: 5 << 20) == 80 << 20)
+        let aborted = try store.writer(for: "set/aborted.bin")
+        try aborted.write(Data(count: 11 << 20))
+        aborted.abort()
+        #expect(try store.list(prefix: "set/aborted").isEmpty)
+        let pending = try client.listMultipartUploads(bucket: bucket)
+        #expect(pending.isEmpty, "the aborted upload's parts are gone: \(pending)")
     }
 
     @Test("interoperability with the aws CLI both ways")

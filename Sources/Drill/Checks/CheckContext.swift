@@ -22,7 +22,7 @@ public final class CheckContext: Sendable {
     /// What became of each database's owner and privilege statements.
     let privileges: [String: PrivilegeRestore.Outcome]
     private let found = Mutex<[String: Set<String>]>([:])
-    private let chain = Mutex<Task<ChainRead, any Error>?>(nil)
+    private let chains = Mutex<[String: Task<ChainRead, any Error>]>([:])
     private let evidence = Mutex<[String: Task<DatabaseEvidence, any Error>]>([:])
 
     init(restored: Restored, manifest: Manifest, snapshot: [UInt8]?, options: DrillOptions, ledger: DrillLedger,
@@ -38,6 +38,13 @@ public final class CheckContext: Sendable {
         self.privileges = privileges
     }
 
+    static let auditTable = "public.audit_logs"
+
+    /// When the set's dump of `db` was taken (its evidence's `snapshotAt`), in microseconds since 1970.
+    func usageSnapshotAt(_ db: String) -> Int64? {
+        manifest.evidence?[db]?.snapshotAt.flatMap { UTCTime.parse($0) }
+    }
+
     /// The restored database's evidence, read once with the query the backup ran on the source
     /// (`EvidenceQuery.database`): its row counts serve row_counts and rows, its fingerprint schema and grants.
     public func restoredEvidence(_ db: String) async throws -> DatabaseEvidence {
@@ -46,8 +53,18 @@ public final class CheckContext: Sendable {
             var target = self.target(db)
             target.sessionOptions = "-c search_path=pg_catalog -c row_security=off -c statement_timeout=0"
             let new = Task<DatabaseEvidence, any Error> {
-                let json = try await target.query(EvidenceQuery.database).first?.first ?? ""
-                return try DatabaseEvidence.parse(json)
+                let json = try await target.query(EvidenceQuery.database(countedElsewhere: [Self.auditTable])).first?.first ?? ""
+                var evidence = try DatabaseEvidence.parse(json)
+                // audit_logs is counted by the chain's own pass; a chain that cannot be read is counted here.
+                if evidence.schema["table \(Self.auditTable)"] != nil, evidence.schema["table \(Self.auditTable)"]?.contains("partitioned") == false {
+                    if let read = try? await self.auditChain(in: db), read.report.failure?.kind != .keyUnknown {
+                        evidence.rows[Self.auditTable] = read.rowsRead
+                    } else {
+                        let n = try await target.query("SELECT count(*) FROM \(Self.auditTable)").first?.first.flatMap { Int64($0) }
+                        evidence.rows[Self.auditTable] = n ?? -1
+                    }
+                }
+                return evidence
             }
             tasks[db] = new
             return new
@@ -74,20 +91,38 @@ public final class CheckContext: Sendable {
         Located(table: table, platformDB: platformDatabase, tables: tables, inSet: inSet, restored: databases)
     }
 
-    /// The audit chain in `db`, read once (rows, roots and keys in one pass) for every check that needs it.
+    /// The audit chain in `db`, read once for every check that needs it: rows, roots and keys in one pass,
+    /// which also counts the rows (for `rows.<db>`) and, when the usage events are restored, feeds
+    /// reconcile's merge (`AuditPass`): the large table is read once.
     public func auditChain(in db: String) async throws -> ChainRead {
-        let task = chain.withLock { t -> Task<ChainRead, any Error> in
-            if let t { return t }
-            let target = self.target(db)
-            let new = Task<ChainRead, any Error> {
-                let t0 = ContinuousClock.now
-                let (report, roots, _) = try await ChainCheck.read(target, pinnedKeys: self.options.transparencyKeys)
-                return ChainRead(database: db, report: report, roots: roots, seconds: (ContinuousClock.now - t0).inSeconds)
-            }
-            t = new
+        let task = chains.withLock { tasks -> Task<ChainRead, any Error> in
+            if let t = tasks[db] { return t }
+            let new = Task<ChainRead, any Error> { try await self.readChain(db) }
+            tasks[db] = new
             return new
         }
         return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+
+    private func readChain(_ db: String) async throws -> ChainRead {
+        let t0 = ContinuousClock.now
+        let replay = ledger.snapshot.replay
+        let boundary = replay?.database == db ? replay?.outcome.boundaryID : nil
+        // Reconcile rides along when the usage events are where the platform keeps them.
+        var prepared: (usage: String, merge: Reconcile.Merge, lastID: Int64)?
+        if databases.contains("acp_usage"), db == "acp_audit" || !databases.contains("acp_audit"),
+           (try? await target("acp_usage").query("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relname = 'usage_events' AND c.relkind = 'r'").isEmpty) == false,
+           let ready = try? await Reconcile.prepare(audit: ChainCheck.pinned(target(db)), usage: target("acp_usage"), dumpBoundary: boundary,
+                                                    usageSnapshotAt: usageSnapshotAt("acp_usage")) {
+            prepared = ("acp_usage", ready.merge, ready.lastID)
+        }
+        let pass = AuditPass(merge: prepared?.merge)
+        let (report, roots, _) = try await ChainCheck.read(target(db), pinnedKeys: options.transparencyKeys, pass: pass)
+        let reconcile = prepared.flatMap { p in
+            pass.reconcile(replayed: Int(max(0, p.lastID - p.merge.boundary))).map { (usageDatabase: p.usage, result: $0) }
+        }
+        return ChainRead(database: db, report: report, roots: roots, seconds: (ContinuousClock.now - t0).inSeconds, rowsRead: pass.rows,
+                         reconcile: report.failure?.kind == .keyUnknown ? nil : reconcile)
     }
 }
 
@@ -97,6 +132,10 @@ public struct ChainRead: Sendable {
     public var report: ChainReport
     public var roots: [TransparencyRoot]
     public var seconds: Double
+    /// Every row the pass read (the table's exact count), whatever the chain made of them.
+    var rowsRead: Int64 = 0
+    /// Reconcile, when it rode along: the usage database and the result.
+    var reconcile: (usageDatabase: String, result: Reconcile.Result)?
 }
 
 /// Where a platform table was restored.
