@@ -15,7 +15,7 @@ extension DrillRun {
         }
         guard let target = postgresTarget(sandbox) else { return nil }
         return try await stage("roles") {
-            let outcome = try await RoleRestore(target: target, ledger: ledger).run(globals: globals, roles: manifest.roles, loginPassword: options.loginPassword)
+            let outcome = try await RoleRestore(target: target).run(globals: globals, roles: manifest.roles, loginPassword: options.loginPassword)
             ledger.line("roles: \(outcome.applied) statement(s) of the globals, \(outcome.loginRoles.count) login role(s) given the drill's login password"
                         + (outcome.errors.isEmpty ? "" : "; \(outcome.errors.count) error(s)") + (outcome.refused.isEmpty ? "" : "; \(outcome.refused.count) refused"))
             return outcome

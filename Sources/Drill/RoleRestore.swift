@@ -10,7 +10,6 @@ import Sandbox
 /// never in an argument list, a log or the report.
 struct RoleRestore: Sendable {
     let target: PostgresTarget
-    let ledger: DrillLedger
 
     /// What became of the roles.
     struct Outcome: Sendable {

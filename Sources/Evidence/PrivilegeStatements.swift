@@ -18,7 +18,10 @@ public enum PrivilegeStatements {
         public var refused: [String] = []
     }
 
-    public static func select(from script: String) -> Selection {
+    public static func select(from script: String) -> Selection { select(from: script, using: classify) }
+
+    /// The statements of `script` that `classify` accepts, and those it refuses with why.
+    static func select(from script: String, using classify: (String) -> Verdict) -> Selection {
         var selection = Selection()
         for statement in SQLScript.statements(script) {
             switch classify(statement) {

@@ -16,15 +16,7 @@ public enum RoleStatements {
     ]
 
     public static func select(from script: String) -> PrivilegeStatements.Selection {
-        var selection = PrivilegeStatements.Selection()
-        for statement in SQLScript.statements(script) {
-            switch classify(statement) {
-            case .accept: selection.accepted.append(statement)
-            case .refuse(let why): selection.refused.append("\(why): \(statement.prefix(160))")
-            case .ignore: break
-            }
-        }
-        return selection
+        PrivilegeStatements.select(from: script, using: classify)
     }
 
     static func classify(_ statement: String) -> PrivilegeStatements.Verdict {
