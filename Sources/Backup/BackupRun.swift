@@ -70,13 +70,9 @@ public struct BackupRun: Sendable {
         let encrypt = encryptStep
         let started = ContinuousClock.now
         let results = Mutex<(objects: [Manifest.Object], failures: [Manifest.Failure], evidence: [String: DatabaseEvidence], evidenceSeconds: Double)>(([], [], [:], 0))
-        // Coverage first: a server database nobody backs up is named, whatever else happens.
-        var coverage: Coverage?
-        do {
-            coverage = try await serverCoverage()
-        } catch {
-            results.withLock { $0.failures.append(Manifest.Failure(database: "postgres", step: "list the server's databases", message: "\(error)")) }
-        }
+        // The server's side (coverage, roles, version, the globals, the roots snapshot) runs beside the dumps:
+        // small, but one connection after another, it cost the backup a third of a second.
+        async let side = serverSide(timestamp: timestamp, store: repo, environment: env, encrypt: encrypt, progress: progress)
         try await Concurrently.forEach(config.databases, limit: max(1, config.jobs)) { db in
             let key = SetLayout.dumpKey(timestamp, database: db, fileExtension: ext)
             progress?("dumping \(db)")
@@ -93,40 +89,17 @@ public struct BackupRun: Sendable {
                 results.withLock { $0.failures.append(Manifest.Failure(database: db, step: "snapshot|pg_dump|\(self.config.encryption.kind)|store", message: "\(error)")) }
             }
         }
-        // The globals: roles, memberships and role settings, never a password; and the roles as evidence.
-        var roles: [RoleEvidence]?
-        do {
-            let key = SetLayout.globalsKey(timestamp, fileExtension: ext)
-            progress?("globals (roles, no passwords)")
-            let object = try await BlockingExecutor.run("backup") {
-                try Self.stream([ProcessPipeline.Step(executable: "pg_dumpall", arguments: ["--globals-only", "--no-role-passwords", "--no-password"], environment: env), encrypt],
-                                to: repo, key: key, database: nil, kind: "globals")
-            }
-            results.withLock { $0.objects.append(object) }
-            roles = try RoleEvidence.parseList(try await psqlLine(EvidenceQuery.roles, database: "postgres"))
-        } catch {
-            results.withLock { $0.failures.append(Manifest.Failure(database: "postgres", step: "globals (pg_dumpall --globals-only)", message: "\(error)")) }
+        let facts = await side
+        results.withLock {
+            $0.objects += facts.objects
+            $0.failures += facts.failures
         }
-        if config.databases.contains("acp_audit") {
-            let key = SetLayout.rootsKey(timestamp, fileExtension: ext)
-            progress?("transparency_roots snapshot")
-            do {
-                let sql = "COPY (SELECT row_to_json(r) FROM (SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex') AS root_hash, key_id, encode(signature, 'hex') AS signature, signed_at FROM transparency_roots ORDER BY day) r) TO STDOUT"
-                let object = try await BlockingExecutor.run("backup") {
-                    try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
-                                    to: repo, key: key, database: nil, kind: "transparency_roots")
-                }
-                results.withLock { $0.objects.append(object) }
-            } catch {
-                results.withLock { $0.failures.append(Manifest.Failure(database: "acp_audit", step: "transparency_roots snapshot", message: "\(error)")) }
-            }
-        }
-        let server = (try? await psqlLine("show server_version", database: "postgres")) ?? "unknown"
+        let (coverage, roles, server) = (facts.coverage, facts.roles, facts.server)
         let done = results.withLock { $0 }
         let order = Dictionary(config.databases.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var manifest = Manifest(
             timestamp: timestamp, createdAt: ISO8601DateFormatter().string(from: Date()), toolVersion: ToolVersion.current,
-            pgDumpVersion: ProcessPipeline.version("pg_dump"), serverVersion: server, encryption: config.encryption.kind,
+            pgDumpVersion: facts.pgDumpVersion, serverVersion: server, encryption: config.encryption.kind,
             recipientFingerprint: Decryption.fingerprint(config.encryption.recipient), databases: config.databases,
             objects: done.objects.sorted { (order[$0.database ?? ""] ?? Int.max, $0.key) < (order[$1.database ?? ""] ?? Int.max, $1.key) },
             failures: done.failures.sorted { (order[$0.database] ?? Int.max, $0.step) < (order[$1.database] ?? Int.max, $1.step) })
@@ -145,6 +118,58 @@ public struct BackupRun: Sendable {
                        evidenceSeconds: done.evidenceSeconds)
     }
 
+    /// What the server's side of a backup found and wrote.
+    struct ServerSide: Sendable {
+        var coverage: Coverage?
+        var roles: [RoleEvidence]?
+        var server = "unknown"
+        var pgDumpVersion = "unknown"
+        var objects: [Manifest.Object] = []
+        var failures: [Manifest.Failure] = []
+    }
+
+    /// The server's facts in one connection (coverage, roles, version), the globals
+    /// (`pg_dumpall --globals-only --no-role-passwords`: roles, memberships, role settings, never a
+    /// password) and, with acp_audit, the roots snapshot. Every failure is recorded, none thrown.
+    func serverSide(timestamp: String, store repo: any ObjectStore, environment env: [String: String], encrypt: ProcessPipeline.Step,
+                    progress: (@Sendable (String) -> Void)?) async -> ServerSide {
+        let ext = config.encryption.fileExtension
+        var side = ServerSide()
+        do {
+            let facts = try ServerFacts.parse(try await psqlLine(EvidenceQuery.server, database: "postgres"))
+            side.coverage = Coverage(server: facts.databases, databases: config.databases, excluded: config.excluded)
+            side.roles = facts.roles
+            side.server = facts.version
+        } catch {
+            side.failures.append(Manifest.Failure(database: "postgres", step: "list the server's databases and roles", message: "\(error)"))
+        }
+        side.pgDumpVersion = (try? await BlockingExecutor.run("backup") { ProcessPipeline.version("pg_dump") }) ?? "unknown"
+        do {
+            let key = SetLayout.globalsKey(timestamp, fileExtension: ext)
+            progress?("globals (roles, no passwords)")
+            side.objects.append(try await BlockingExecutor.run("backup") {
+                try Self.stream([ProcessPipeline.Step(executable: "pg_dumpall", arguments: ["--globals-only", "--no-role-passwords", "--no-password"], environment: env), encrypt],
+                                to: repo, key: key, database: nil, kind: "globals")
+            })
+        } catch {
+            side.failures.append(Manifest.Failure(database: "postgres", step: "globals (pg_dumpall --globals-only)", message: "\(error)"))
+        }
+        if config.databases.contains("acp_audit") {
+            let key = SetLayout.rootsKey(timestamp, fileExtension: ext)
+            progress?("transparency_roots snapshot")
+            do {
+                let sql = "COPY (SELECT row_to_json(r) FROM (SELECT day, first_id, last_id, leaf_count, encode(root_hash, 'hex') AS root_hash, key_id, encode(signature, 'hex') AS signature, signed_at FROM transparency_roots ORDER BY day) r) TO STDOUT"
+                side.objects.append(try await BlockingExecutor.run("backup") {
+                    try Self.stream([ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname", "acp_audit", "-c", sql], environment: env), encrypt],
+                                    to: repo, key: key, database: nil, kind: "transparency_roots")
+                })
+            } catch {
+                side.failures.append(Manifest.Failure(database: "acp_audit", step: "transparency_roots snapshot", message: "\(error)"))
+            }
+        }
+        return side
+    }
+
     /// One database: a session exports its snapshot and reads the sequences; pg_dump then dumps that
     /// snapshot while the session reads the rest of the evidence in it.
     func dump(_ db: String, key: String, to repo: any ObjectStore, environment env: [String: String], encrypt: ProcessPipeline.Step) async throws
@@ -160,7 +185,8 @@ public struct BackupRun: Sendable {
             }
             let (evidence, seconds) = try await BlockingExecutor.run("backup") { () throws -> (DatabaseEvidence, Double) in
                 let t0 = ContinuousClock.now
-                var evidence = try DatabaseEvidence.parse(try session.line(for: EvidenceQuery.database + ";"))
+                let catalog = try session.line(for: EvidenceQuery.database + ";")
+                var evidence = try DatabaseEvidence.parse(catalog, counts: try session.line(for: EvidenceQuery.counts() + "\n\\gexec"))
                 evidence.sequences = sequences
                 evidence.snapshotAt = session.takenAt
                 return (evidence, (ContinuousClock.now - t0).inSeconds)

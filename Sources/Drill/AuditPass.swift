@@ -3,29 +3,44 @@ import Synchronization
 
 /// What the one read of `audit_logs` gives besides the chain (docs/EVIDENCE.md, "read each large table
 /// once"): its exact row count (for `row_counts`/`rows`, so the evidence query does not count it again) and
-/// the audit side of reconcile (its `tool.execute` rows merged, in id order, against the usage events
-/// loaded before the pass).
+/// the audit side of reconcile (its `tool.execute` rows merged, in id order, against the usage events).
+/// The usage events load beside the pass: the rows that go by before they are in wait in order, and are
+/// merged first once the merge is attached (`attach`).
 final class AuditPass: Sendable {
-    private let state: Mutex<(rows: Int64, merge: Reconcile.Merge?)>
+    private let state: Mutex<(rows: Int64, merge: Reconcile.Merge?, pending: [Reconcile.Event])>
+    /// The dump's boundary when reconcile rides along (rows past it have no usage events), else nil.
+    private let boundary: Int64?
 
-    /// `merge`: reconcile's merge join with its usage events, or nil when reconcile does not ride along.
-    init(merge: Reconcile.Merge?) { state = Mutex((0, merge)) }
+    init(reconcileUpTo boundary: Int64?) {
+        self.boundary = boundary
+        state = Mutex((0, nil, []))
+    }
 
     /// One row of `ChainCheck.rowsQuery(withUnits: true)`.
     func see(_ row: CopyBinaryReader.Row) {
         state.withLock { s in
             s.rows += 1
-            // Rows past the dump's boundary (replayed from receipts) have no usage events: not compared.
-            guard let boundary = s.merge?.boundary, row.count == 10, let units = row.field(9), let id = row.integer(0), id <= boundary,
+            guard let boundary, row.count == 10, let units = row.field(9), let id = row.integer(0), id <= boundary,
                   let tenant = row.field(1) else { return }
             let occurredAt = row.integer(2).map { $0 &+ ChainCheck.postgresEpochMicros }
-            s.merge!.audit(Reconcile.Event(auditID: id, tenant: Self.uuidText(tenant), units: parseInt64(ArraySlice(units)), occurredAt: occurredAt))
+            let event = Reconcile.Event(auditID: id, tenant: Self.uuidText(tenant), units: parseInt64(ArraySlice(units)), occurredAt: occurredAt)
+            if s.merge != nil { s.merge!.audit(event) } else { s.pending.append(event) }
+        }
+    }
+
+    /// The merge, its usage events loaded: the rows seen so far are merged now, the rest as they come.
+    func attach(_ merge: Reconcile.Merge) {
+        state.withLock { s in
+            var m = merge
+            for e in s.pending { m.audit(e) }
+            s.pending = []
+            s.merge = m
         }
     }
 
     var rows: Int64 { state.withLock { $0.rows } }
 
-    /// The merge, finished.
+    /// The merge, finished (nil when it was never attached).
     func reconcile(replayed: Int) -> Reconcile.Result? {
         state.withLock { s in s.merge.map { m in var m = m; return m.finish(replayed: replayed) } }
     }

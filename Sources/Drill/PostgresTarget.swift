@@ -42,6 +42,14 @@ public struct PostgresTarget: Sendable {
         return r.stdoutText.split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     }
 
+    /// Runs a psql script given on stdin (statements and meta-commands such as `\gexec`) and returns the
+    /// lines it prints, failing with psql's own message.
+    public func script(_ text: String) async throws -> [String] {
+        let r = try await backend.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-f", "-"], in: service, env: env, stdin: BytesInput(text))
+        guard r.exitCode == 0 else { throw QueryError(database: database, message: r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return r.stdoutText.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    }
+
     /// Streams `COPY (query) TO STDOUT` (text format, still escaped) line by line to `onLine`.
     public func copyOut(_ query: String, onLine: @escaping @Sendable ([UInt8]) throws -> Void) async throws {
         let splitter = Mutex(JSONLineSplitter())

@@ -58,14 +58,28 @@ public enum Reconcile {
     /// The merge with its usage events loaded, and the audit table's last id: what the audit side is then
     /// streamed into (here, or in the chain's own pass, `AuditPass`).
     static func prepare(audit: PostgresTarget, usage: PostgresTarget, dumpBoundary: Int64?, usageSnapshotAt: Int64?) async throws -> (merge: Merge, lastID: Int64) {
-        let last = try await audit.query("SELECT coalesce(max(id), 0) FROM public.audit_logs").first?.first.flatMap { Int64($0) } ?? 0
+        let last = try await lastID(audit)
+        return (merge(try await usageEvents(usage), boundary: dumpBoundary ?? last, usageSnapshotAt: usageSnapshotAt), last)
+    }
+
+    /// The audit table's last id (0 when empty).
+    static func lastID(_ audit: PostgresTarget) async throws -> Int64 {
+        try await audit.query("SELECT coalesce(max(id), 0) FROM public.audit_logs").first?.first.flatMap { Int64($0) } ?? 0
+    }
+
+    /// Every usage event, in audit_id order, as compact records.
+    static func usageEvents(_ usage: PostgresTarget) async throws -> [Event] {
         let events = Mutex<[Event]>([])
         try await usage.copyOut(usageQuery) { line in
             if let e = parse(line) { events.withLock { $0.append(e) } }
         }
-        var merge = Merge(usage: events.withLock { $0 }, boundary: dumpBoundary ?? last)
+        return events.withLock { $0 }
+    }
+
+    static func merge(_ usage: [Event], boundary: Int64, usageSnapshotAt: Int64?) -> Merge {
+        var merge = Merge(usage: usage, boundary: boundary)
         merge.billedBefore = usageSnapshotAt.map { $0 - billingLagMicros }
-        return (merge, last)
+        return merge
     }
 
     /// The merge join, in id order on both sides.

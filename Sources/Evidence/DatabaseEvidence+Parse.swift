@@ -26,6 +26,15 @@ extension DatabaseEvidence {
                                 grants: raw.grants.mapValues { $0 ?? "none" }, database: raw.database, largeObjects: raw.largeObjects)
     }
 
+    /// Reads `EvidenceQuery.database`'s answer and the row counts `EvidenceQuery.counts` printed.
+    public static func parse(_ json: String, counts: String) throws -> DatabaseEvidence {
+        var evidence = try parse(json)
+        do { evidence.rows = try JSONDecoder().decode([String: Int64].self, from: Data(counts.utf8)) } catch {
+            throw EvidenceError("the row counts answered something unreadable (\(counts.utf8.count) bytes): \(error)")
+        }
+        return evidence
+    }
+
     /// Reads `EvidenceQuery.sequences`'s answer.
     public static func parseSequences(_ json: String) throws -> [String: Int64] {
         struct Raw: Decodable { var sequences: [String: Int64?] }
@@ -49,6 +58,19 @@ extension Coverage {
     public static func parseDatabases(_ json: String) throws -> [String] {
         do { return try JSONDecoder().decode([String].self, from: Data(json.utf8)) } catch {
             throw EvidenceError("the databases query answered something unreadable: \(error)")
+        }
+    }
+}
+
+/// The server's facts (`EvidenceQuery.server`).
+public struct ServerFacts: Decodable, Sendable {
+    public var version: String
+    public var databases: [String]
+    public var roles: [RoleEvidence]
+
+    public static func parse(_ json: String) throws -> ServerFacts {
+        do { return try JSONDecoder().decode(ServerFacts.self, from: Data(json.utf8)) } catch {
+            throw EvidenceError("the server query answered something unreadable: \(error)")
         }
     }
 }

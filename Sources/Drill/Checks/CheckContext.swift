@@ -51,10 +51,11 @@ public final class CheckContext: Sendable {
         let task = evidence.withLock { tasks -> Task<DatabaseEvidence, any Error> in
             if let t = tasks[db] { return t }
             var target = self.target(db)
-            target.sessionOptions = "-c search_path=pg_catalog -c row_security=off -c statement_timeout=0"
+            target.sessionOptions = "-c statement_timeout=0"
             let new = Task<DatabaseEvidence, any Error> {
-                let json = try await target.query(EvidenceQuery.database(countedElsewhere: [Self.auditTable])).first?.first ?? ""
-                var evidence = try DatabaseEvidence.parse(json)
+                let lines = try await target.script(EvidenceQuery.script(countedElsewhere: [Self.auditTable]))
+                guard lines.count == 2 else { throw QueryError(database: db, message: "the evidence query printed \(lines.count) line(s), not 2") }
+                var evidence = try DatabaseEvidence.parse(lines[0], counts: lines[1])
                 // audit_logs is counted by the chain's own pass; a chain that cannot be read is counted here.
                 if evidence.schema["table \(Self.auditTable)"] != nil, evidence.schema["table \(Self.auditTable)"]?.contains("partitioned") == false {
                     if let read = try? await self.auditChain(in: db), read.report.failure?.kind != .keyUnknown {
@@ -108,18 +109,32 @@ public final class CheckContext: Sendable {
         let t0 = ContinuousClock.now
         let replay = ledger.snapshot.replay
         let boundary = replay?.database == db ? replay?.outcome.boundaryID : nil
-        // Reconcile rides along when the usage events are where the platform keeps them.
-        var prepared: (usage: String, merge: Reconcile.Merge, lastID: Int64)?
+        // Reconcile rides along when the usage events are where the platform keeps them; they load beside
+        // the chain's pass.
+        var riding: (usage: String, boundary: Int64, lastID: Int64)?
         if databases.contains("acp_usage"), db == "acp_audit" || !databases.contains("acp_audit"),
            (try? await target("acp_usage").query("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relname = 'usage_events' AND c.relkind = 'r'").isEmpty) == false,
-           let ready = try? await Reconcile.prepare(audit: ChainCheck.pinned(target(db)), usage: target("acp_usage"), dumpBoundary: boundary,
-                                                    usageSnapshotAt: usageSnapshotAt("acp_usage")) {
-            prepared = ("acp_usage", ready.merge, ready.lastID)
+           let last = try? await Reconcile.lastID(ChainCheck.pinned(target(db))) {
+            riding = ("acp_usage", boundary ?? last, last)
         }
-        let pass = AuditPass(merge: prepared?.merge)
-        let (report, roots, _) = try await ChainCheck.read(target(db), pinnedKeys: options.transparencyKeys, pass: pass)
-        let reconcile = prepared.flatMap { p in
-            pass.reconcile(replayed: Int(max(0, p.lastID - p.merge.boundary))).map { (usageDatabase: p.usage, result: $0) }
+        let pass = AuditPass(reconcileUpTo: riding?.boundary)
+        let loader: Task<Bool, Never>? = riding.map { r in
+            let (usage, snapshotAt) = (target(r.usage), usageSnapshotAt(r.usage))
+            return Task {
+                guard let events = try? await Reconcile.usageEvents(usage) else { return false }
+                pass.attach(Reconcile.merge(events, boundary: r.boundary, usageSnapshotAt: snapshotAt))
+                return true
+            }
+        }
+        let read: (report: ChainReport, roots: [TransparencyRoot], keys: [HistoricalKey])
+        do { read = try await ChainCheck.read(target(db), pinnedKeys: options.transparencyKeys, pass: pass) } catch {
+            loader?.cancel()
+            throw error
+        }
+        let (report, roots) = (read.report, read.roots)
+        let loaded = await loader?.value ?? false
+        let reconcile = riding.flatMap { r in
+            loaded ? pass.reconcile(replayed: Int(max(0, r.lastID - r.boundary))).map { (usageDatabase: r.usage, result: $0) } : nil
         }
         return ChainRead(database: db, report: report, roots: roots, seconds: (ContinuousClock.now - t0).inSeconds, rowsRead: pass.rows,
                          reconcile: report.failure?.kind == .keyUnknown ? nil : reconcile)
