@@ -37,8 +37,9 @@ struct RunCommand: AsyncParsableCommand {
               ACP_BACKUP_S3_BUCKET     s3://bucket/prefix (or --repo PATH: a local folder)
               ACP_BACKUP_S3_ENDPOINT   S3-compatible endpoint (optional); credentials
                                        from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
-              RESTORE_DB_PASSWORD      the sandbox's Postgres password (optional;
-                                       generated per drill)
+              RESTORE_DB_PASSWORD      the sandbox's Postgres password, and every login
+                                       role's of the set (optional; generated per
+                                       drill, shown only for a kept sandbox)
               ACP_DRILL_OPERATOR       who runs the drill, for the log (default:
                                        $USER, else "system")
               ACP_DRILL_TRUSTED_KEYS   the trusted-keys file (as --trusted-keys)
