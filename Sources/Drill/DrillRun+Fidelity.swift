@@ -2,6 +2,7 @@ import Common
 import Evidence
 import Repository
 import Sandbox
+import Synchronization
 
 /// Roles before the restore, owners and privileges after it (docs/EVIDENCE.md): a set that carries its
 /// evidence is restored as production had it, not owned by the sandbox's superuser.
@@ -26,12 +27,12 @@ extension DrillRun {
     func restorePrivileges(_ restored: Restored) async throws -> [String: PrivilegeRestore.Outcome] {
         guard !restored.privileges.isEmpty else { return [:] }
         return try await stage("privileges") {
-            var out: [String: PrivilegeRestore.Outcome] = [:]
-            for db in restored.databases {
-                guard let selection = restored.privileges[db] else { continue }
-                out[db] = try await PrivilegeRestore.apply(selection, target: restored.target.database(db))
+            let out = Mutex<[String: PrivilegeRestore.Outcome]>([:])
+            try await Concurrently.forEach(restored.databases.filter { restored.privileges[$0] != nil }, limit: max(1, options.jobs)) { db in
+                let outcome = try await PrivilegeRestore.apply(restored.privileges[db]!, target: restored.target.database(db))
+                out.withLock { $0[db] = outcome }
             }
-            return out
+            return out.withLock { $0 }
         }
     }
 
