@@ -136,8 +136,8 @@ public struct BackupRun: Sendable {
         let ext = config.encryption.fileExtension
         var side = ServerSide()
         do {
-            let facts = try ServerFacts.parse(try await psqlLine(EvidenceQuery.server, database: "postgres"))
-            side.coverage = Coverage(server: facts.databases, databases: config.databases, excluded: config.excluded)
+            let facts = try await serverFacts()
+            side.coverage = coverage(of: facts)
             side.roles = facts.roles
             side.server = facts.version
         } catch {
@@ -200,11 +200,13 @@ public struct BackupRun: Sendable {
         }
     }
 
-    /// The server's databases, against `DATABASES` and `ACP_BACKUP_EXCLUDE`.
-    public func serverCoverage() async throws -> Coverage {
-        let server = try Coverage.parseDatabases(try await psqlLine(EvidenceQuery.serverDatabases, database: "postgres"))
-        return Coverage(server: server, databases: config.databases, excluded: config.excluded)
-    }
+    /// The server's databases, roles and version, in one read-only connection.
+    func serverFacts() async throws -> ServerFacts { try ServerFacts.parse(try await psqlLine(EvidenceQuery.server, database: "postgres")) }
+
+    /// The server's databases, against `DATABASES` and `ACP_BACKUP_EXCLUDE` (what `--dry-run` shows).
+    public func serverCoverage() async throws -> Coverage { coverage(of: try await serverFacts()) }
+
+    func coverage(of facts: ServerFacts) -> Coverage { Coverage(server: facts.databases, databases: config.databases, excluded: config.excluded) }
 
     /// One line a query prints, from a database of the source (read-only: the session cannot write).
     func psqlLine(_ sql: String, database: String) async throws -> String {

@@ -5,15 +5,16 @@ import Synchronization
 /// once"): its exact row count (for `row_counts`/`rows`, so the evidence query does not count it again) and
 /// the audit side of reconcile (its `tool.execute` rows merged, in id order, against the usage events).
 /// The usage events load beside the pass: the rows that go by before they are in wait in order, and are
-/// merged first once the merge is attached (`attach`).
+/// merged first once the merge is attached (`attach`). What it counted and merged stands only once the
+/// pass has read the table to its end (`finish`): a chain read that stopped early gives neither.
 final class AuditPass: Sendable {
-    private let state: Mutex<(rows: Int64, merge: Reconcile.Merge?, pending: [Reconcile.Event])>
+    private let state: Mutex<(rows: Int64, merge: Reconcile.Merge?, pending: [Reconcile.Event], complete: Bool)>
     /// The dump's boundary when reconcile rides along (rows past it have no usage events), else nil.
     private let boundary: Int64?
 
     init(reconcileUpTo boundary: Int64?) {
         self.boundary = boundary
-        state = Mutex((0, nil, []))
+        state = Mutex((0, nil, [], false))
     }
 
     /// One row of `ChainCheck.rowsQuery(withUnits: true)`.
@@ -38,11 +39,15 @@ final class AuditPass: Sendable {
         }
     }
 
-    var rows: Int64 { state.withLock { $0.rows } }
+    /// The table was read to its end.
+    func finish() { state.withLock { $0.complete = true } }
 
-    /// The merge, finished (nil when it was never attached).
+    /// The table's exact row count, once it was read to its end.
+    var rows: Int64? { state.withLock { $0.complete ? $0.rows : nil } }
+
+    /// The merge, finished (nil when it was never attached, or the table was not read to its end).
     func reconcile(replayed: Int) -> Reconcile.Result? {
-        state.withLock { s in s.merge.map { m in var m = m; return m.finish(replayed: replayed) } }
+        state.withLock { s in s.complete ? s.merge.map { m in var m = m; return m.finish(replayed: replayed) } : nil }
     }
 
     /// A uuid's 16 bytes as PostgreSQL prints it (lower-case, hyphenated), as the usage side reads it.

@@ -78,8 +78,12 @@ public enum ChainCheck {
             try s.reader.finish()
             return s.verifier.finish()
         }
+        pass?.finish()
         return (report, roots, keys)
     }
+
+    /// The audit chain's table, schema-qualified as the evidence names it.
+    static let auditTable = "public.audit_logs"
 
     /// The platform tables the chain is read from, each in `public`.
     static let tables = ["audit_logs", "transparency_roots", "transparency_historical_keys"]

@@ -32,8 +32,7 @@ struct DatabaseRestore: Sendable {
         guard let pg = sandbox.service(role: .postgres) else {
             throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
         }
-        var direct = PostgresTarget(service: pg, backend: sandbox.backend, user: pg.postgresUser ?? "postgres",
-                                    password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
+        var direct = PostgresTarget.superuser(of: pg, backend: sandbox.backend)
         direct.directAddress = await direct.reachableAddress(pg.address)
         let target = direct
         if let address = target.directAddress { ledger.line("bulk reads (verify-chain, reconcile) go straight to \(address):5432 from the host") }

@@ -90,7 +90,7 @@ final class DrillLedger: Sendable {
     var replayedRows: [String: [String: Int64]] {
         state.withLock { s in
             guard let (outcome, db, _) = s.replay, outcome.insertError == nil, outcome.replayed > 0 else { return [:] }
-            return [db: ["public.audit_logs": Int64(outcome.replayed)]]
+            return [db: [ChainCheck.auditTable: Int64(outcome.replayed)]]
         }
     }
 

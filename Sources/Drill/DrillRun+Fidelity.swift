@@ -14,7 +14,8 @@ extension DrillRun {
             ledger.line("roles: the set's globals object did not decrypt (see decrypt.globals); databases restore without their roles")
             return RoleRestore.Outcome(errors: ["the globals object did not decrypt"])
         }
-        guard let target = postgresTarget(sandbox) else { return nil }
+        guard let pg = sandbox.service(role: .postgres) else { return nil }
+        let target = PostgresTarget.superuser(of: pg, backend: sandbox.backend)
         return try await stage("roles") {
             let outcome = try await RoleRestore(target: target).run(globals: globals, roles: manifest.roles, loginPassword: options.loginPassword)
             ledger.line("roles: \(outcome.applied) statement(s) of the globals, \(outcome.loginRoles.count) login role(s) given the drill's login password"
@@ -34,11 +35,5 @@ extension DrillRun {
             }
             return out.withLock { $0 }
         }
-    }
-
-    func postgresTarget(_ sandbox: Sandbox) -> PostgresTarget? {
-        guard let pg = sandbox.service(role: .postgres) else { return nil }
-        return PostgresTarget(service: pg, backend: sandbox.backend, user: pg.postgresUser ?? "postgres",
-                              password: pg.postgresPassword ?? "", database: pg.postgresDatabase ?? "postgres")
     }
 }

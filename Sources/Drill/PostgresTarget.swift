@@ -24,6 +24,12 @@ public struct PostgresTarget: Sendable {
         self.database = database
     }
 
+    /// The sandbox's Postgres service as its own superuser (the image's `POSTGRES_USER`), in its default database.
+    public static func superuser(of service: Sandbox.Service, backend: any SandboxBackend) -> PostgresTarget {
+        PostgresTarget(service: service, backend: backend, user: service.postgresUser ?? "postgres",
+                       password: service.postgresPassword ?? "", database: service.postgresDatabase ?? "postgres")
+    }
+
     var env: [String] {
         ["PGPASSWORD=\(password)", "PGUSER=\(user)", "PGHOST=127.0.0.1", "PGDATABASE=\(database)"] + (sessionOptions.map { ["PGOPTIONS=\($0)"] } ?? [])
     }

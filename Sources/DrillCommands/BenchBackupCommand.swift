@@ -46,9 +46,10 @@ struct BenchBackupCommand: AsyncParsableCommand {
                 let base = ["ACP_BACKUP_AGE_RECIPIENT": recipient, "PGPASSWORD": password, "POSTGRES_HOST": host]
                 let databases = BackupConfig.defaultDatabases
                 let jobs = BackupConfig.defaultJobs
+                /// The baseline's pipeline for one database, at acp-drill's compression level.
+                func dump(_ db: String) -> String { "pg_dump -Fc -Z1 -h \(host) -U postgres -d \(db) | age -r '\(recipient)'" }
                 let script = "\(dir)/dump-one.sh"
-                try "set -o pipefail\npg_dump -Fc -Z1 -h \(host) -U postgres -d \"$1\" | age -r '\(recipient)' > '\(dir)/'\"$1\".par.dump.age\n"
-                    .write(toFile: script, atomically: true, encoding: .utf8)
+                try "set -o pipefail\n\(dump("\"$1\"")) > '\(dir)/'\"$1\".par.dump.age\n".write(toFile: script, atomically: true, encoding: .utf8)
                 // Alternated rounds (this machine's timings wander by ±15 %), each figure the median.
                 var samples: (ours: [Double], baseline: [Double], parallel: [Double], evidence: [Double], peak: Double) = ([], [], [], [], 0)
                 for round in 1 ... max(1, runs) {
@@ -60,7 +61,7 @@ struct BenchBackupCommand: AsyncParsableCommand {
                     if let e = Self.evidenceSeconds(ours.output) { samples.evidence.append(e) }
                     samples.baseline.append(try await timed {
                         for db in databases {
-                            try await shell("pg_dump -Fc -Z1 -h \(host) -U postgres -d \(db) | age -r '\(recipient)' > '\(dir)/\(db).shell.dump.age'", passEnv: ["PGPASSWORD": password])
+                            try await shell("\(dump(db)) > '\(dir)/\(db).shell.dump.age'", passEnv: ["PGPASSWORD": password])
                         }
                     })
                     // The same shell pipelines, `jobs` at a time: what running them side by side gains on this machine.
@@ -92,8 +93,7 @@ struct BenchBackupCommand: AsyncParsableCommand {
                     peak = max(peak, s3.peakMiB)
                     let shellS3 = try await timed {
                         for db in databases {
-                            try await shell("pg_dump -Fc -Z1 -h \(host) -U postgres -d \(db) | age -r '\(recipient)' | aws --endpoint-url '\(endpoint)' s3 cp - 's3://\(bucket)/shell/\(db).dump.age'",
-                                            passEnv: ["PGPASSWORD": password])
+                            try await shell("\(dump(db)) | aws --endpoint-url '\(endpoint)' s3 cp - 's3://\(bucket)/shell/\(db).dump.age'", passEnv: ["PGPASSWORD": password])
                         }
                     }
                     print(String(format: "into S3: acp-drill %.1f s (streamed multipart), pg_dump | age | aws s3 cp - per database %.1f s — %.2f× (goal ≥ 1.5×)",

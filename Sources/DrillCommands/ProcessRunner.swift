@@ -26,8 +26,7 @@ func runProgramAsync(_ args: [String], environment: [String: String] = [:]) asyn
 func runSelfMeasured(_ args: [String], environment: [String: String]) async throws -> (seconds: Double, peakMiB: Double, output: String) {
     try await BlockingExecutor.run("bench") {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: p.executableURL!.path) { p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         p.arguments = args
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()

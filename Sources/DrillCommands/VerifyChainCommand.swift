@@ -39,8 +39,7 @@ struct VerifyChainCommand: AsyncParsableCommand {
                 printError("error: project \(project) has no Postgres service")
                 throw DrillExit.configuration
             }
-            var t = PostgresTarget(service: pg, backend: sandbox.backend, user: pg.postgresUser ?? "postgres",
-                                   password: pg.postgresPassword ?? "", database: database)
+            var t = PostgresTarget.superuser(of: pg, backend: sandbox.backend).database(database)
             t.directAddress = await t.reachableAddress(pg.address)
             target = t
         } else {

@@ -53,15 +53,6 @@ extension RoleEvidence {
     }
 }
 
-extension Coverage {
-    /// Reads `EvidenceQuery.serverDatabases`'s answer.
-    public static func parseDatabases(_ json: String) throws -> [String] {
-        do { return try JSONDecoder().decode([String].self, from: Data(json.utf8)) } catch {
-            throw EvidenceError("the databases query answered something unreadable: \(error)")
-        }
-    }
-}
-
 /// The server's facts (`EvidenceQuery.server`).
 public struct ServerFacts: Decodable, Sendable {
     public var version: String

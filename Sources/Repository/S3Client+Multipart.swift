@@ -23,15 +23,6 @@ extension S3Client {
         return etag
     }
 
-    /// `PUT ?partNumber&uploadId` of bytes in memory.
-    func uploadPart(bucket: String, key: String, uploadID: String, number: Int, bytes: [UInt8]) throws -> String {
-        let r = try send({
-            request(.put, path(bucket: bucket, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)]), body: .bytes(bytes))
-        }, describe: "upload part \(number) of \(key)")
-        guard let etag = r.head.header("ETag") else { throw RepositoryError(message: "upload part \(number) of \(key): no ETag") }
-        return etag
-    }
-
     /// `POST ?uploadId` with the parts' ETags; a 200 that carries an error (S3 may answer so) is one.
     func completeMultipart(bucket: String, key: String, uploadID: String, etags: [String]) throws {
         let xml = "<CompleteMultipartUpload>" + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }.joined() + "</CompleteMultipartUpload>"

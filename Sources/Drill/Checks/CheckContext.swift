@@ -38,8 +38,6 @@ public final class CheckContext: Sendable {
         self.privileges = privileges
     }
 
-    static let auditTable = "public.audit_logs"
-
     /// When the set's dump of `db` was taken (its evidence's `snapshotAt`), in microseconds since 1970.
     func usageSnapshotAt(_ db: String) -> Int64? {
         manifest.evidence?[db]?.snapshotAt.flatMap { UTCTime.parse($0) }
@@ -53,16 +51,16 @@ public final class CheckContext: Sendable {
             var target = self.target(db)
             target.sessionOptions = "-c statement_timeout=0"
             let new = Task<DatabaseEvidence, any Error> {
-                let lines = try await target.script(EvidenceQuery.script(countedElsewhere: [Self.auditTable]))
+                let lines = try await target.script(EvidenceQuery.script(countedElsewhere: [ChainCheck.auditTable]))
                 guard lines.count == 2 else { throw QueryError(database: db, message: "the evidence query printed \(lines.count) line(s), not 2") }
                 var evidence = try DatabaseEvidence.parse(lines[0], counts: lines[1])
                 // audit_logs is counted by the chain's own pass; a chain that cannot be read is counted here.
-                if evidence.schema["table \(Self.auditTable)"] != nil, evidence.schema["table \(Self.auditTable)"]?.contains("partitioned") == false {
-                    if let read = try? await self.auditChain(in: db), read.report.failure?.kind != .keyUnknown {
-                        evidence.rows[Self.auditTable] = read.rowsRead
+                if evidence.schema["table \(ChainCheck.auditTable)"] != nil, evidence.schema["table \(ChainCheck.auditTable)"]?.contains("partitioned") == false {
+                    if let read = try? await self.auditChain(in: db), let rows = read.rowsRead {
+                        evidence.rows[ChainCheck.auditTable] = rows
                     } else {
-                        let n = try await target.query("SELECT count(*) FROM \(Self.auditTable)").first?.first.flatMap { Int64($0) }
-                        evidence.rows[Self.auditTable] = n ?? -1
+                        let n = try await target.query("SELECT count(*) FROM \(ChainCheck.auditTable)").first?.first.flatMap { Int64($0) }
+                        evidence.rows[ChainCheck.auditTable] = n ?? -1
                     }
                 }
                 return evidence
@@ -136,8 +134,7 @@ public final class CheckContext: Sendable {
         let reconcile = riding.flatMap { r in
             loaded ? pass.reconcile(replayed: Int(max(0, r.lastID - r.boundary))).map { (usageDatabase: r.usage, result: $0) } : nil
         }
-        return ChainRead(database: db, report: report, roots: roots, seconds: (ContinuousClock.now - t0).inSeconds, rowsRead: pass.rows,
-                         reconcile: report.failure?.kind == .keyUnknown ? nil : reconcile)
+        return ChainRead(database: db, report: report, roots: roots, seconds: (ContinuousClock.now - t0).inSeconds, rowsRead: pass.rows, reconcile: reconcile)
     }
 }
 
@@ -147,8 +144,9 @@ public struct ChainRead: Sendable {
     public var report: ChainReport
     public var roots: [TransparencyRoot]
     public var seconds: Double
-    /// Every row the pass read (the table's exact count), whatever the chain made of them.
-    var rowsRead: Int64 = 0
+    /// Every row the pass read (the table's exact count), whatever the chain made of them; nil when the
+    /// read stopped before the table's end (a key the operator does not pin).
+    var rowsRead: Int64?
     /// Reconcile, when it rode along: the usage database and the result.
     var reconcile: (usageDatabase: String, result: Reconcile.Result)?
 }

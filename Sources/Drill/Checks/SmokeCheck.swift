@@ -18,8 +18,8 @@ struct SmokeCheck: DrillCheck {
                                fix: "the restored audit_logs is empty: confirm the backup ran against the production database (POSTGRES_HOST) and that the set is the one you meant",
                                since: t0)]
             }
-            if let source = context.manifest.evidence?[db]?.rows["public.audit_logs"] {
-                let replayed = context.ledger.replayedRows[db]?["public.audit_logs"] ?? 0
+            if let source = context.manifest.evidence?[db]?.rows[ChainCheck.auditTable] {
+                let replayed = context.ledger.replayedRows[db]?[ChainCheck.auditTable] ?? 0
                 let expected = source + replayed
                 return [.timed("smoke.audit_logs", .platform, count == expected ? .passed : .failed,
                                "\(db): SELECT count(*) FROM audit_logs = \(n); the source held \(source)" + (replayed > 0 ? " + \(replayed) replayed" : "") + " in the dump's snapshot",
