@@ -28,6 +28,7 @@ let package = Package(
         //   Drill   -> Sandbox, Repository, AuditChain        Backup -> Sandbox, Repository
         //   Fixture -> Sandbox, AuditChain                    Sandbox -> DockerEngine (its first backend)
         //   Repository -> CurlHTTP (S3), Evidence      DockerEngine -> CurlHTTP -> CCurl
+//   AuditChain -> CSHA256 (libcrypto's SHA-256 for the per-row hashes)   Drill -> CLibPQ (bulk COPY reads)
         //   Evidence is pure: the source evidence a manifest carries, and how it compares.
         //   AuditChain is pure; every Swift module may use Common, the base layer (no I/O).
         .target(name: "Common", exclude: ["README.md"], swiftSettings: strict),
@@ -35,7 +36,10 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CurlHTTP", dependencies: ["CCurl", "Common", logging], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "DockerEngine", dependencies: ["CurlHTTP", "Common", logging], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "AuditChain", dependencies: ["Common", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "CSHA256", path: "Sources/CSHA256", exclude: ["README.md"], publicHeadersPath: "include",
+                linkerSettings: [.linkedLibrary("crypto")]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "AuditChain", dependencies: ["Common", "CSHA256", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Evidence", dependencies: ["Common"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["DockerEngine", "CurlHTTP", "Common", "Yams", logging], exclude: ["README.md"], swiftSettings: strict),
@@ -45,7 +49,7 @@ let package = Package(
         .target(name: "Backup", dependencies: ["Repository", "Evidence", "Sandbox", "Common", logging,
                                                .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "Repository", "Evidence", "Common", "Yams", logging],
+        .target(name: "Drill", dependencies: ["Sandbox", "AuditChain", "CLibPQ", "Repository", "Evidence", "Common", "Yams", logging],
                 exclude: ["README.md"], swiftSettings: strict),
         .target(name: "ReportPages", dependencies: ["Drill", "Common", .product(name: "Mustache", package: "swift-mustache")],
                 exclude: ["README.md"], swiftSettings: strict),

@@ -12,8 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 PACKAGES=(
   docker.io docker-compose iptables        # the engine (API 1.41), Compose for interoperability tests
   libcurl4-openssl-dev pkg-config          # the Engine/S3 client is libcurl
+  libssl-dev                               # the audit chain's per-row SHA-256 (libcrypto)
   age gnupg                                # backup encryption
-  postgresql-client                        # pg_dump/pg_restore/psql on the backup host
+  postgresql-client libpq-dev              # pg_dump/pg_restore/psql on the backup host; libpq for the drill's bulk reads
   debootstrap tar curl ca-certificates     # offline image builds
   iproute2 util-linux                      # tests: a second dockerd in its own netns (ip, nsenter), setpriv, mount
   podman catatonit netavark aardvark-dns   # the second engine the suite runs against (scripts/podman.sh)

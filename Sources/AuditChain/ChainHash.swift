@@ -1,3 +1,4 @@
+import CSHA256
 import Crypto
 
 /// The chain's hash function (docs/DESIGN.md §8):
@@ -78,11 +79,12 @@ public enum ChainHash {
 }
 
 /// Recomputes row hashes from raw column bytes (PostgreSQL's binary COPY format) without building
-/// Strings: the verifier's per-row path. One scratch buffer is reused for every row.
+/// Strings: the verifier's per-row path. One scratch buffer is reused for every row; the row's bytes are
+/// laid out in it with one exclusive access and hashed with a stack context (`CSHA256`).
 public struct RowHasher: Sendable {
     private var scratch: [UInt8] = []
 
-    public init() { scratch.reserveCapacity(4096) }
+    public init() { scratch = [UInt8](repeating: 0, count: 4096) }
 
     /// `row_hash` of one row: `tenant` is the 16 bytes of the uuid, `occurredAt` UTC microseconds since
     /// 1970, the text fields their UTF-8 bytes (`payload` is jsonb's text output).
@@ -91,46 +93,54 @@ public struct RowHasher: Sendable {
         actor: UnsafeRawBufferPointer, action: UnsafeRawBufferPointer, resource: UnsafeRawBufferPointer,
         payload: UnsafeRawBufferPointer
     ) -> Hash32 {
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: prev)
-        // id in decimal
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let idCount = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-            let b = raw.bindMemory(to: UInt8.self)
-            var v = id.magnitude
+        // prev, then seven length-prefixed fields: id (at most 20 digits), tenant (36), occurred_at (27), the texts.
+        let size = prev.count + 7 * 4 + 20 + 36 + 27 + actor.count + action.count + resource.count + payload.count
+        if scratch.count < size { scratch = [UInt8](repeating: 0, count: max(size, scratch.count * 2)) }
+        return scratch.withUnsafeMutableBufferPointer { buffer -> Hash32 in
+            let out = buffer.baseAddress!
             var n = 0
-            repeat { b[23 - n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
-            if id < 0 { b[23 - n] = 45; n += 1 }
-            return n
-        }
-        appendLength(idCount)
-        withUnsafeBytes(of: &digits) { scratch.append(contentsOf: $0[(24 - idCount)...]) }
-        // tenant_id: lower-case hyphenated uuid
-        appendLength(36)
-        let hexDigits: StaticString = "0123456789abcdef"
-        hexDigits.withUTF8Buffer { hex in
-            for (i, byte) in tenant.enumerated() {
-                if i == 4 || i == 6 || i == 8 || i == 10 { scratch.append(45) }
-                scratch.append(hex[Int(byte >> 4)])
-                scratch.append(hex[Int(byte & 15)])
+            func length(_ v: Int) {
+                let v = UInt32(v)
+                out[n] = UInt8(v >> 24); out[n + 1] = UInt8(v >> 16 & 0xff); out[n + 2] = UInt8(v >> 8 & 0xff); out[n + 3] = UInt8(v & 0xff)
+                n += 4
             }
+            func field(_ bytes: UnsafeRawBufferPointer) {
+                length(bytes.count)
+                if let base = bytes.baseAddress, bytes.count > 0 { (out + n).update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
+                n += bytes.count
+            }
+            if let base = prev.baseAddress, prev.count > 0 { out.update(from: base.assumingMemoryBound(to: UInt8.self), count: prev.count) }
+            n = prev.count
+            // id in decimal
+            var v = id.magnitude
+            var digits = 0
+            repeat { digits += 1; v /= 10 } while v > 0
+            let idCount = digits + (id < 0 ? 1 : 0)
+            length(idCount)
+            v = id.magnitude
+            for k in stride(from: idCount - 1, through: id < 0 ? 1 : 0, by: -1) { out[n + k] = UInt8(48 + v % 10); v /= 10 }
+            if id < 0 { out[n] = 45 }
+            n += idCount
+            // tenant_id: lower-case hyphenated uuid
+            length(36)
+            let hex: StaticString = "0123456789abcdef"
+            hex.withUTF8Buffer { hex in
+                for (i, byte) in tenant.prefix(16).enumerated() {
+                    if i == 4 || i == 6 || i == 8 || i == 10 { out[n] = 45; n += 1 }
+                    out[n] = hex[Int(byte >> 4)]; out[n + 1] = hex[Int(byte & 15)]
+                    n += 2
+                }
+            }
+            // occurred_at, canonical
+            length(27)
+            UTCTime.canonical(micros: occurredAt, into: out + n)
+            n += 27
+            field(actor); field(action); field(resource); field(payload)
+            var digest = Hash32.zero
+            withUnsafeMutableBytes(of: &digest) { d in
+                csha256(out, n, d.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            return digest
         }
-        // occurred_at, canonical
-        appendLength(27)
-        let at = scratch.count
-        scratch.append(contentsOf: repeatElement(0, count: 27))
-        scratch.withUnsafeMutableBufferPointer { UTCTime.canonical(micros: occurredAt, into: $0.baseAddress! + at) }
-        appendField(actor); appendField(action); appendField(resource); appendField(payload)
-        return scratch.withUnsafeBytes { Hash32(SHA256.hash(data: $0)) }
-    }
-
-    private mutating func appendField(_ field: UnsafeRawBufferPointer) {
-        appendLength(field.count)
-        scratch.append(contentsOf: field)
-    }
-
-    private mutating func appendLength(_ n: Int) {
-        let v = UInt32(n)
-        scratch.append(UInt8(v >> 24)); scratch.append(UInt8(v >> 16 & 0xff)); scratch.append(UInt8(v >> 8 & 0xff)); scratch.append(UInt8(v & 0xff))
     }
 }

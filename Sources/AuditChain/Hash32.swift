@@ -1,3 +1,4 @@
+import CSHA256
 import Crypto
 
 /// A SHA-256 value held inline (four words, no heap allocation): what the verifier's per-row path
@@ -35,12 +36,21 @@ public struct Hash32: Hashable, Sendable {
 
     public var bytes: [UInt8] { withUnsafeBytes(of: self) { Array($0) } }
 
-    /// SHA-256 of `prefix` byte then the given hashes, without building an array (Merkle leaf and node).
+    /// SHA-256 of `prefix` byte then the given hashes, without building an array (Merkle leaf and node),
+    /// with a stack context (`CSHA256`).
     static func sha256(prefix: UInt8, _ first: Hash32, _ second: Hash32? = nil) -> Hash32 {
-        var h = SHA256()
-        withUnsafeBytes(of: prefix) { h.update(bufferPointer: $0) }
-        withUnsafeBytes(of: first) { h.update(bufferPointer: $0) }
-        if let second { withUnsafeBytes(of: second) { h.update(bufferPointer: $0) } }
-        return Hash32(h.finalize())
+        var out = Hash32.zero
+        withUnsafeBytes(of: first) { a in
+            withUnsafeMutableBytes(of: &out) { o in
+                let dst = o.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let fst = a.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                if let second {
+                    withUnsafeBytes(of: second) { b in csha256_prefixed(prefix, fst, b.baseAddress!.assumingMemoryBound(to: UInt8.self), dst) }
+                } else {
+                    csha256_prefixed(prefix, fst, nil, dst)
+                }
+            }
+        }
+        return out
     }
 }

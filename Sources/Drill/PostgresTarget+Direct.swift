@@ -1,21 +1,21 @@
 import Common
 import Foundation
-import Repository
 import Synchronization
 
-/// Bulk reads straight from the sandbox's Postgres over TCP, when the host can reach the container: the
-/// host's `psql` streams COPY output through a pipe instead of an exec stream relayed by containerd-shim
-/// and dockerd. Measured on verify-chain (622,500 rows): the relay cost as much CPU as the server itself.
-/// Only for an engine on this machine (a unix socket) and the container's own address on the sandbox
-/// network; anything else keeps the exec path.
+/// Bulk reads straight from the sandbox's Postgres over TCP, when the host can reach the container:
+/// libpq in this process reads the COPY output (`DirectCopy`), instead of an exec stream relayed by
+/// containerd-shim and dockerd (measured on verify-chain at 622,500 rows: the relay cost as much CPU as the
+/// server itself) or a host `psql` writing through a pipe (at 2.49M rows, a core's worth of CPU). Only
+/// for an engine on this machine (a unix socket) and the container's own address on the sandbox network;
+/// anything else keeps the exec path.
 extension PostgresTarget {
     /// `address` if the host may read this target there, else nil: the engine must be local (a unix
-    /// socket), the host must have `psql`, a TCP connect to `address:5432` must succeed within half a
-    /// second, and the server that answers must be this container's — the same `system_identifier`
-    /// through exec and through the host (a unix socket forwarded from another machine would otherwise
-    /// send us to whatever answers at that address here).
+    /// socket), a TCP connect to `address:5432` must succeed within half a second, and the server that
+    /// answers must be this container's — the same `system_identifier` through exec and through the host
+    /// (a unix socket forwarded from another machine would otherwise send us to whatever answers at that
+    /// address here).
     public func reachableAddress(_ address: String?) async -> String? {
-        guard let address, backend.hostReachesServiceAddresses, ProcessPipeline.onPath("psql") else { return nil }
+        guard let address, backend.hostReachesServiceAddresses else { return nil }
         let reachable = (try? await BlockingExecutor.run("drill") { tcpConnects(address, port: 5432, timeoutMillis: 500) }) ?? false
         guard reachable else { return nil }
         let sql = "SELECT system_identifier FROM pg_control_system()"
@@ -26,29 +26,13 @@ extension PostgresTarget {
         return answered == viaExec ? address : nil
     }
 
-    /// Runs `statement` (a COPY, or a query printed unaligned) with the host's psql against `address`.
-    /// Returns false, having delivered nothing, when the connection fails (the caller falls back to
-    /// exec); throws a query's error.
+    /// Runs `statement` (a COPY … TO STDOUT, or a query whose rows are handed over as tab-separated
+    /// lines) in-process against `address`. Returns false, having delivered nothing, when the connection
+    /// fails (the caller falls back to exec); throws the server's error. Cancelling the task cancels the
+    /// statement on the server.
     func copyOutDirect(_ address: String, _ statement: String, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Bool {
-        var environment = ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3", "PGAPPNAME": "acp-drill"]
-        if let sessionOptions { environment["PGOPTIONS"] = sessionOptions }
-        let step = ProcessPipeline.Step(executable: "psql", arguments: ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", address, "-p", "5432",
-                                                                        "-U", user, "-d", database, "-c", statement], environment: environment)
-        let database = database
-        return try await BlockingExecutor.run("drill") { () throws -> Bool in
-            var delivered = false
-            do {
-                try ProcessPipeline.run([step]) { chunk in
-                    delivered = true
-                    try chunk.withUnsafeBytes { try onChunk($0) }
-                }
-                return true
-            } catch let failure as ProcessPipeline.Failure {
-                // psql: 2 = the connection failed; with nothing delivered, the exec path can still serve.
-                if failure.status == 2 && !delivered { return false }
-                throw QueryError(database: database, message: failure.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
-            }
-        }
+        let copy = DirectCopy(host: address, port: 5432, user: user, password: password, database: database, options: sessionOptions)
+        return try await BlockingExecutor.run("drill", onCancel: { copy.cancel() }) { try copy.run(statement, onChunk: onChunk) }
     }
 }
 

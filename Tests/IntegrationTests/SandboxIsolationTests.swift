@@ -143,8 +143,8 @@ extension SandboxIsolationTests {
             let report = try await ChainCheck.verify(target("acp_audit"))
             #expect(report.passed, "\(report.failure?.message ?? "")")
             #expect(report.rows == 12450 && report.rootsVerified == 6 && report.unsealedRows > 0)
-            // The same rows read by the host's psql straight from the container (a local engine) give the
-            // same report; an address where nothing answers for us falls back to exec.
+            // The same rows read in-process with libpq straight from the container (a local engine) give
+            // the same report; an address where nothing answers for us falls back to exec.
             var direct = target("acp_audit")
             direct.directAddress = await direct.reachableAddress(connection.host)
             #expect(direct.directAddress == connection.host)
@@ -152,6 +152,26 @@ extension SandboxIsolationTests {
             var refused = target("acp_audit")
             refused.directAddress = "127.0.0.1"
             #expect(try await ChainCheck.verify(refused) == report)
+            // Queries answer through it as psql -At does through exec: NULL as empty, tab-separated; an
+            // error is the server's own message.
+            let sql = "select id, null::text, 'a b' from audit_logs where id <= 3 order by id"
+            #expect(try await direct.query(sql) == target("acp_audit").query(sql))
+            do {
+                _ = try await direct.query("select * from no_such_table")
+                Issue.record("a failing query through the direct path did not throw")
+            } catch let error as QueryError {
+                #expect(error.message.contains("relation \"no_such_table\" does not exist"), "\(error.message)")
+            }
+            // Cancelled mid-COPY, the read stops at once and the server's statement is cancelled with it.
+            let started = ContinuousClock.now
+            let slow = Task { try await direct.copyOutRaw("COPY (SELECT g, pg_sleep(0.001) FROM generate_series(1, 100000) g) TO STDOUT") { _ in } }
+            try await Task.sleep(for: .milliseconds(500))
+            slow.cancel()
+            await #expect(throws: CancellationError.self) { try await slow.value }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            try await Task.sleep(for: .milliseconds(300))
+            let left = try await target("acp_audit").query("select count(*) from pg_stat_activity where query like 'COPY (SELECT g, pg_sleep%' and pid <> pg_backend_pid()")
+            #expect(left.first?.first == "0", "the cancelled COPY still runs on the server")
 
             _ = try await target("acp_audit").query("delete from audit_logs where id = 777")
             let gap = try await ChainCheck.verify(target("acp_audit"))
