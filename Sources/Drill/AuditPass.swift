@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// What the one read of `audit_logs` gives besides the chain (docs/EVIDENCE.md, "read each large table
@@ -17,14 +16,14 @@ final class AuditPass: Sendable {
         state = Mutex((0, nil, [], false))
     }
 
-    /// One row of `ChainCheck.rowsQuery(withUnits: true)`.
+    /// One row of `ChainCheck.rowsQuery`.
     func see(_ row: CopyBinaryReader.Row) {
+        let event = boundary.flatMap { b in
+            Reconcile.auditEvent(row, id: 0, tenant: 1, occurredAt: 2, action: 4, payload: 6).flatMap { $0.auditID <= b ? $0 : nil }
+        }
         state.withLock { s in
             s.rows += 1
-            guard let boundary, row.count == 10, let units = row.field(9), let id = row.integer(0), id <= boundary,
-                  let tenant = row.field(1) else { return }
-            let occurredAt = row.integer(2).map { $0 &+ ChainCheck.postgresEpochMicros }
-            let event = Reconcile.Event(auditID: id, tenant: Self.uuidText(tenant), units: parseInt64(ArraySlice(units)), occurredAt: occurredAt)
+            guard let event else { return }
             if s.merge != nil { s.merge!.audit(event) } else { s.pending.append(event) }
         }
     }
@@ -48,18 +47,5 @@ final class AuditPass: Sendable {
     /// The merge, finished (nil when it was never attached, or the table was not read to its end).
     func reconcile(replayed: Int) -> Reconcile.Result? {
         state.withLock { s in s.complete ? s.merge.map { m in var m = m; return m.finish(replayed: replayed) } : nil }
-    }
-
-    /// A uuid's 16 bytes as PostgreSQL prints it (lower-case, hyphenated), as the usage side reads it.
-    static func uuidText(_ bytes: UnsafeRawBufferPointer) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(45) }
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

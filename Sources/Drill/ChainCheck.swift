@@ -8,16 +8,10 @@ import Synchronization
 public enum ChainCheck {
     /// The rows in binary COPY format: no text formatting on the server (no to_char, no hex), no escaping
     /// to undo here. The casts pin each column's binary representation whatever the table's declared types.
-    static let rowsQuery = rowsQuery(withUnits: false)
-
-    /// With `withUnits`, a tenth column: a `tool.execute` row's `payload->>'units'` ('' when absent, NULL
-    /// for other actions), so that reconcile's audit side comes from the same pass (`AuditPass`).
-    static func rowsQuery(withUnits: Bool) -> String {
-        "SELECT id::int8, tenant_id::uuid, occurred_at::timestamptz, actor::text, action::text, resource::text, "
-            + "payload::jsonb, prev_hash::bytea, row_hash::bytea"
-            + (withUnits ? ", CASE WHEN action = 'tool.execute' THEN coalesce(payload->>'units', '') END" : "")
-            + " FROM public.audit_logs ORDER BY id"
-    }
+    /// Reconcile's audit side is taken from the same columns (`AuditPass`): nothing is extracted per row on
+    /// the server, whose one backend is the pass's narrowest point.
+    static let rowsQuery = "SELECT id::int8, tenant_id::uuid, occurred_at::timestamptz, actor::text, action::text, resource::text, "
+        + "payload::jsonb, prev_hash::bytea, row_hash::bytea FROM public.audit_logs ORDER BY id"
 
     /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
     static let postgresEpochMicros: Int64 = 946_684_800_000_000
@@ -54,7 +48,7 @@ public enum ChainCheck {
     /// verify_chain and the roots comparisons. With `pinnedKeys` (the operator's), roots are verified with
     /// those keys only, never with keys the restored database carries; a restored key that is not pinned
     /// (the same id and public key) fails the chain, named.
-    /// `pass`, when given, sees every row too (after the chain has), with the units column.
+    /// `pass`, when given, sees every row too (after the chain has).
     static func read(_ target: PostgresTarget, pinnedKeys: [HistoricalKey]? = nil, pass: AuditPass? = nil) async throws -> (report: ChainReport, roots: [TransparencyRoot], keys: [HistoricalKey]) {
         let target = pinned(target)
         try await checkKinds(target)
@@ -66,7 +60,7 @@ public enum ChainCheck {
             return (ChainReport(failure: failure), roots, keys)
         }
         let state = Mutex((reader: CopyBinaryReader(), verifier: ChainVerifier(roots: roots, keys: pinnedKeys ?? keys), hasher: RowHasher()))
-        try await target.copyOutRaw("COPY (\(rowsQuery(withUnits: pass != nil))) TO STDOUT (FORMAT binary)") { chunk in
+        try await target.copyOutRaw("COPY (\(rowsQuery)) TO STDOUT (FORMAT binary)") { chunk in
             try state.withLock { s in
                 try s.reader.feed(chunk) { row in
                     try add(row, to: &s.verifier, hasher: &s.hasher, database: target.database)
@@ -124,7 +118,7 @@ public enum ChainCheck {
     }
 
     static func add(_ row: CopyBinaryReader.Row, to verifier: inout ChainVerifier, hasher: inout RowHasher, database: String) throws {
-        guard row.count == 9 || row.count == 10 else { throw QueryError(database: database, message: "audit_logs row with \(row.count) columns, expected 9") }
+        guard row.count == 9 else { throw QueryError(database: database, message: "audit_logs row with \(row.count) columns, expected 9") }
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         let id = row.integer(0) ?? -1
         let micros = (row.integer(2) ?? 0) &+ postgresEpochMicros

@@ -19,7 +19,7 @@ public enum Reconcile {
 
     struct Event: Sendable {
         var auditID: Int64
-        var tenant: String
+        var tenant: Tenant
         var units: Int64?
         /// An audit row's `occurred_at`, microseconds since 1970 (nil on the usage side).
         var occurredAt: Int64? = nil
@@ -29,16 +29,45 @@ public enum Reconcile {
     /// written within this of acp_usage's snapshot may not be billed in it yet.
     static let billingLagMicros: Int64 = 5_000_000
 
-    static let usageQuery = "SELECT audit_id, tenant_id, units FROM usage_events ORDER BY audit_id"
+    /// Both sides are read as binary COPY: the tenant as the uuid's 16 bytes, the units as text (parsed
+    /// here as the integer they must be) and, on the audit side, from the payload as jsonb prints it.
+    static let usageQuery = "SELECT audit_id::int8, tenant_id::uuid, units::text FROM public.usage_events ORDER BY audit_id"
     static func auditQuery(upTo boundary: Int64) -> String {
-        "SELECT id, tenant_id, coalesce(payload->>'units', ''), (extract(epoch FROM occurred_at) * 1000000)::int8 FROM public.audit_logs "
+        "SELECT id::int8, tenant_id::uuid, occurred_at::timestamptz, action::text, payload::jsonb FROM public.audit_logs "
             + "WHERE action = 'tool.execute' AND id <= \(boundary) ORDER BY id"
     }
 
-    static func parse(_ line: [UInt8]) -> Event? {
-        let f = line.split(separator: 9, omittingEmptySubsequences: false)
-        guard f.count == 3 || f.count == 4, let id = parseInt64(f[0]) else { return nil }
-        return Event(auditID: id, tenant: String(decoding: f[1], as: UTF8.self), units: parseInt64(f[2]), occurredAt: f.count == 4 ? parseInt64(f[3]) : nil)
+    static let billableAction = Array("tool.execute".utf8)
+    static let unitsKey = Array("units".utf8)
+
+    /// A usage event from a row of `usageQuery`.
+    static func usageEvent(_ row: CopyBinaryReader.Row) -> Event? {
+        guard row.count == 3, let id = row.integer(0), let tenant = row.field(1).flatMap(Tenant.init) else { return nil }
+        return Event(auditID: id, tenant: tenant, units: row.field(2).flatMap { parseInt64(ArraySlice($0)) })
+    }
+
+    /// The audit side's event of one row, when it is billable (`tool.execute`): its units are the
+    /// payload's top-level `units` (`payload->>'units'`), its time `occurred_at`. `id`, `tenant`,
+    /// `occurredAt`, `action` and `payload` are columns of a binary COPY row (the payload as jsonb sends it).
+    static func auditEvent(_ row: CopyBinaryReader.Row, id: Int, tenant: Int, occurredAt: Int, action: Int, payload: Int) -> Event? {
+        guard let act = row.field(action), act.elementsEqual(billableAction), let auditID = row.integer(id),
+              let t = row.field(tenant).flatMap(Tenant.init) else { return nil }
+        var units: Int64?
+        if var json = row.field(payload) {
+            // jsonb's binary form is a version byte (1) followed by its text output.
+            if json.first == 1 { json = UnsafeRawBufferPointer(rebasing: json.dropFirst()) }
+            units = JSONTopLevel.value(unitsKey, in: json).flatMap { parseInt64(ArraySlice($0)) }
+        }
+        return Event(auditID: auditID, tenant: t, units: units, occurredAt: row.integer(occurredAt).map { $0 &+ ChainCheck.postgresEpochMicros })
+    }
+
+    /// Reads a binary COPY and hands each row to `row`.
+    static func readBinary(_ target: PostgresTarget, _ query: String, row: @escaping @Sendable (CopyBinaryReader.Row) -> Void) async throws {
+        let reader = Mutex(CopyBinaryReader())
+        try await target.copyOutRaw("COPY (\(query)) TO STDOUT (FORMAT binary)") { chunk in
+            try reader.withLock { try $0.feed(chunk, row: row) }
+        }
+        try reader.withLock { try $0.finish() }
     }
 
     /// - Parameter dumpBoundary: the audit dump's last id when rows were replayed after it (else the
@@ -49,8 +78,8 @@ public enum Reconcile {
         let (merge0, last) = try await prepare(audit: audit, usage: usage, dumpBoundary: dumpBoundary, usageSnapshotAt: usageSnapshotAt)
         let boundary = merge0.boundary
         let merge = Mutex(merge0)
-        try await audit.copyOut(auditQuery(upTo: boundary)) { line in
-            if let e = parse(line) { merge.withLock { $0.audit(e) } }
+        try await readBinary(audit, auditQuery(upTo: boundary)) { row in
+            if let e = auditEvent(row, id: 0, tenant: 1, occurredAt: 2, action: 3, payload: 4) { merge.withLock { $0.audit(e) } }
         }
         return merge.withLock { $0.finish(replayed: Int(max(0, last - boundary))) }
     }
@@ -70,8 +99,8 @@ public enum Reconcile {
     /// Every usage event, in audit_id order, as compact records.
     static func usageEvents(_ usage: PostgresTarget) async throws -> [Event] {
         let events = Mutex<[Event]>([])
-        try await usage.copyOut(usageQuery) { line in
-            if let e = parse(line) { events.withLock { $0.append(e) } }
+        try await readBinary(usage, usageQuery) { row in
+            if let e = usageEvent(row) { events.withLock { $0.append(e) } }
         }
         return events.withLock { $0 }
     }
@@ -95,7 +124,7 @@ public enum Reconcile {
         var orphanUsage: [Int64] = []
         var duplicateUsage: [Int64] = []
         var mismatched: [Int64] = []
-        var perTenant: [String: (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64)] = [:]
+        var perTenant: [Tenant: (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64)] = [:]
         /// Audit rows written at or after this (acp_usage's snapshot less the billing lag) may lack their
         /// usage event: acp_usage was dumped before they were billed.
         var billedBefore: Int64?
@@ -135,7 +164,7 @@ public enum Reconcile {
             if !duplicateUsage.isEmpty { problems.append("\(duplicateUsage.count) duplicate usage event(s) (audit_id \(first(duplicateUsage)))") }
             if !mismatched.isEmpty { problems.append("\(mismatched.count) usage event(s) whose tenant or units differ from the audit row (audit ids \(first(mismatched)))") }
             let tenantsOff = perTenant.filter { $0.value.auditCount != $0.value.usageCount || $0.value.auditUnits != $0.value.usageUnits }.keys.sorted()
-            if !tenantsOff.isEmpty && problems.isEmpty { problems.append("per-tenant totals differ for \(tenantsOff.prefix(3).joined(separator: ", "))") }
+            if !tenantsOff.isEmpty && problems.isEmpty { problems.append("per-tenant totals differ for \(tenantsOff.prefix(3).map(\.description).joined(separator: ", "))") }
             let units = perTenant.values.reduce(Int64(0)) { $0 + $1.auditUnits }
             var notes: [String] = []
             if boundary != .max { notes.append("compared up to the audit dump's last id \(boundary)") }

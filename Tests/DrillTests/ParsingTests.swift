@@ -94,11 +94,12 @@ import Testing
     }
 
     @Test func reconcileMergeNamesTheOffendingIds() {
-        func e(_ id: Int64, _ t: String = "t1", _ u: Int64? = 5) -> Reconcile.Event { .init(auditID: id, tenant: t, units: u) }
-        var ok = Reconcile.Merge(usage: [e(1), e(3), e(4, "t2", 7)])
-        for a in [e(1), e(3), e(4, "t2", 7)] { ok.audit(a) }
+        let (t1, t2) = (Reconcile.Tenant(high: 1, low: 1), Reconcile.Tenant(high: 2, low: 2))
+        func e(_ id: Int64, _ t: Reconcile.Tenant? = nil, _ u: Int64? = 5) -> Reconcile.Event { .init(auditID: id, tenant: t ?? t1, units: u) }
+        var ok = Reconcile.Merge(usage: [e(1), e(3), e(4, t2, 7)])
+        for a in [e(1), e(3), e(4, t2, 7)] { ok.audit(a) }
         #expect(ok.finish().passed)
-        var bad = Reconcile.Merge(usage: [e(1), e(2), e(2), e(5, "t1", 9), e(9)])
+        var bad = Reconcile.Merge(usage: [e(1), e(2), e(2), e(5, t1, 9), e(9)])
         for a in [e(1), e(2), e(4), e(5)] { bad.audit(a) }
         let r = bad.finish()
         #expect(!r.passed)
@@ -107,8 +108,9 @@ import Testing
 
     @Test("reconcile across dumps taken at different moments: audit rows written within the billing lag of acp_usage's snapshot may be unbilled; older ones may not; units and tenants still compare")
     func reconcileBillingLag() {
-        func a(_ id: Int64, at: Int64, _ t: String = "t1") -> Reconcile.Event { .init(auditID: id, tenant: t, units: 5, occurredAt: at) }
-        func u(_ id: Int64, _ t: String = "t1") -> Reconcile.Event { .init(auditID: id, tenant: t, units: 5) }
+        let (t1, t2) = (Reconcile.Tenant(high: 1, low: 1), Reconcile.Tenant(high: 2, low: 2))
+        func a(_ id: Int64, at: Int64, _ t: Reconcile.Tenant? = nil) -> Reconcile.Event { .init(auditID: id, tenant: t ?? t1, units: 5, occurredAt: at) }
+        func u(_ id: Int64, _ t: Reconcile.Tenant? = nil) -> Reconcile.Event { .init(auditID: id, tenant: t ?? t1, units: 5) }
         let snapshot: Int64 = 100_000_000
         var late = Reconcile.Merge(usage: [u(1), u(2)])
         late.billedBefore = snapshot - Reconcile.billingLagMicros
@@ -119,11 +121,32 @@ import Testing
         lost.billedBefore = snapshot - Reconcile.billingLagMicros
         for e in [a(1, at: 90_000_000), a(2, at: 96_000_000)] { lost.audit(e) }
         #expect(!lost.finish().passed, "a row older than the lag still needs its usage event")
-        var wrong = Reconcile.Merge(usage: [u(1, "t2")])
+        var wrong = Reconcile.Merge(usage: [u(1, t2)])
         wrong.billedBefore = snapshot - Reconcile.billingLagMicros
         wrong.audit(a(1, at: 99_000_000))
         #expect(!wrong.finish().passed, "a billed row within the lag is still compared")
-        #expect(Reconcile.parse(Array("7\tt1\t5\t1700000000000000".utf8))?.occurredAt == 1_700_000_000_000_000)
+    }
+
+    @Test("a tenant uuid prints as PostgreSQL prints it and orders as its text does")
+    func reconcileTenant() {
+        let bytes: [UInt8] = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07]
+        let t = bytes.withUnsafeBytes { Reconcile.Tenant($0) }
+        #expect(t?.description == "12345678-9abc-def0-0001-020304050607")
+        #expect([UInt8](repeating: 0, count: 15).withUnsafeBytes { Reconcile.Tenant($0) } == nil)
+        var generator = SplitMix64(seed: 7)
+        let tenants = (0 ..< 200).map { _ in Reconcile.Tenant(high: generator.next(), low: generator.next()) }
+        #expect(tenants.sorted().map(\.description) == tenants.map(\.description).sorted())
+    }
+
+    @Test("a payload's units as payload->>'units' gives them", arguments: [
+        (#"{"units": 5}"#, "5"), (#"{"tool": "x", "units": 42}"#, "42"), (#"{"units": "7"}"#, "7"), (#"{"units": -3}"#, "-3"),
+        (#"{"units": null}"#, nil), (#"{"unit": 5}"#, nil), (#"{"a": {"units": 3}}"#, nil), (#"{"a": [{"units": 3}], "units": 9}"#, "9"),
+        (#"{"x": "a\"units\": 4", "units": 2}"#, "2"), (#"{"x": "}{][", "units": 1.5}"#, "1.5"), (#"{"units": "\u0034\u0032"}"#, "42"),
+        (#"{"units": "a\nb"}"#, "a\nb"), (#"{"units": true}"#, "true"), (#"[{"units": 1}]"#, nil), ("", nil), (#"{"units" 5}"#, nil),
+    ] as [(String, String?)])
+    func payloadUnits(_ json: String, _ expected: String?) {
+        let got = Array(json.utf8).withUnsafeBytes { JSONTopLevel.value(Array("units".utf8), in: $0) }
+        #expect(got.map { String(decoding: $0, as: UTF8.self) } == expected, "\(json)")
     }
 
     @Test func reportOutputsEscapeAndSummarise() throws {
