@@ -9,7 +9,7 @@ import Testing
         let names = CheckRegistry.all.map(\.name)
         #expect(Set(names).count == names.count)
         for kind in CheckResult.Kind.allCases { #expect(CheckRegistry.all.contains { $0.kind == kind }, "\(kind)") }
-        #expect(CheckRegistry.afterRestore.first?.descriptor.name == "row_counts.<db>", "row counts run first: they find the tables")
+        #expect(CheckRegistry.afterRestore.first?.descriptor.name == "row_counts.<db>", "row counts are reported first")
     }
 
     @Test func theSchemaDocHoldsTheRegistrysTable() throws {

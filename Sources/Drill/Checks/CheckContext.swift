@@ -24,6 +24,7 @@ public final class CheckContext: Sendable {
     private let found = Mutex<[String: Set<String>]>([:])
     private let chains = Mutex<[String: Task<ChainRead, any Error>]>([:])
     private let evidence = Mutex<[String: Task<DatabaseEvidence, any Error>]>([:])
+    private let catalogs = Mutex<[String: Task<DatabaseEvidence, any Error>]>([:])
 
     init(restored: Restored, manifest: Manifest, snapshot: [UInt8]?, options: DrillOptions, ledger: DrillLedger,
          roles: RoleRestore.Outcome? = nil, privileges: [String: PrivilegeRestore.Outcome] = [:]) {
@@ -45,20 +46,19 @@ public final class CheckContext: Sendable {
 
     /// The restored database's evidence, read once with the query the backup ran on the source
     /// (`EvidenceQuery.database`): its row counts serve row_counts and rows, its fingerprint schema and grants.
+    /// audit_logs is counted by the chain's own pass (one read of the large table), so this waits for it.
     public func restoredEvidence(_ db: String) async throws -> DatabaseEvidence {
         let task = evidence.withLock { tasks -> Task<DatabaseEvidence, any Error> in
             if let t = tasks[db] { return t }
-            var target = self.target(db)
-            target.sessionOptions = "-c statement_timeout=0"
             let new = Task<DatabaseEvidence, any Error> {
-                let lines = try await target.script(EvidenceQuery.script(countedElsewhere: [ChainCheck.auditTable]))
-                guard lines.count == 2 else { throw QueryError(database: db, message: "the evidence query printed \(lines.count) line(s), not 2") }
-                var evidence = try DatabaseEvidence.parse(lines[0], counts: lines[1])
+                var evidence = try await self.catalogEvidence(db)
                 // audit_logs is counted by the chain's own pass; a chain that cannot be read is counted here.
-                if evidence.schema["table \(ChainCheck.auditTable)"] != nil, evidence.schema["table \(ChainCheck.auditTable)"]?.contains("partitioned") == false {
+                if Self.holdsAuditChain(evidence) {
                     if let read = try? await self.auditChain(in: db), let rows = read.rowsRead {
                         evidence.rows[ChainCheck.auditTable] = rows
                     } else {
+                        var target = self.target(db)
+                        target.sessionOptions = "-c statement_timeout=0"
                         let n = try await target.query("SELECT count(*) FROM \(ChainCheck.auditTable)").first?.first.flatMap { Int64($0) }
                         evidence.rows[ChainCheck.auditTable] = n ?? -1
                     }
@@ -71,6 +71,47 @@ public final class CheckContext: Sendable {
         return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
+    /// The evidence query's answer alone: the fingerprint and every count but audit_logs'.
+    private func catalogEvidence(_ db: String) async throws -> DatabaseEvidence {
+        let task = catalogs.withLock { tasks -> Task<DatabaseEvidence, any Error> in
+            if let t = tasks[db] { return t }
+            var target = self.target(db)
+            target.sessionOptions = "-c statement_timeout=0"
+            let new = Task<DatabaseEvidence, any Error> {
+                let lines = try await target.script(EvidenceQuery.script(countedElsewhere: [ChainCheck.auditTable]))
+                guard lines.count == 2 else { throw QueryError(database: db, message: "the evidence query printed \(lines.count) line(s), not 2") }
+                return try DatabaseEvidence.parse(lines[0], counts: lines[1])
+            }
+            tasks[db] = new
+            return new
+        }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+
+    /// Whether the evidence shows an ordinary `public.audit_logs` (a partitioned one is counted by the query).
+    private static func holdsAuditChain(_ evidence: DatabaseEvidence) -> Bool {
+        guard let table = evidence.schema["table \(ChainCheck.auditTable)"] else { return false }
+        return !table.contains("partitioned")
+    }
+
+    /// Finds every restored database's tables, from its catalog evidence, for `locate`: what the checks
+    /// need before they start. The audit chain's pass starts as soon as its platform database is seen to
+    /// hold it, beside the other databases' evidence queries: it is the stage's longest read. A database
+    /// whose query fails has no tables here; row_counts reports its error.
+    func locateTables() async throws {
+        let tables = Mutex<[String: Set<String>]>([:])
+        try await Concurrently.forEach(databases, limit: 4) { db in
+            guard let evidence = try? await self.catalogEvidence(db) else { return }
+            if db == "acp_audit", Self.holdsAuditChain(evidence) {
+                Task { _ = try? await self.auditChain(in: db) }
+            }
+            let found = Set(evidence.rows.keys).union(evidence.schema.keys.filter { $0.hasPrefix("table ") }.map { String($0.dropFirst(6)) })
+            tables.withLock { $0[db] = found }
+        }
+        if Task.isCancelled { throw CancellationError() }
+        found.withLock { $0 = tables.withLock { $0 } }
+    }
+
     /// The restored server, in database `db`.
     public func target(_ db: String) -> PostgresTarget { target.database(db) }
 
@@ -80,10 +121,8 @@ public final class CheckContext: Sendable {
     /// What the restore recorded of each database of the set (sizes, archive header, restore time).
     public var databaseRecords: [DrillReport.Database] { ledger.snapshot.databases.sorted { $0.name < $1.name } }
 
-    /// Each database's tables (`schema.table`), as row_counts found them.
+    /// Each database's tables (`schema.table`), as `locateTables` found them.
     public var tables: [String: Set<String>] { found.withLock { $0 } }
-
-    func recordTables(_ tables: [String: Set<String>]) { found.withLock { $0 = tables } }
 
     /// Where `table` was restored: its platform database first, else any restored database that has it.
     public func locate(_ table: String, platformDatabase: String) -> Located {

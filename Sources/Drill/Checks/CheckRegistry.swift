@@ -23,8 +23,8 @@ public enum CheckRegistry {
     /// The sandbox's isolation assertions.
     public static let isolation = IsolationCheck()
 
-    /// The checks run once the databases are restored, in report order: row_counts first (it finds the
-    /// tables the others need), then the rest at once.
+    /// The checks run once the databases are restored, in report order, all at once (their tables located
+    /// first, `CheckContext.locateTables`).
     public static let afterRestore: [any DrillCheck] = [
         RowCountsCheck(), RowsCheck(), SchemaCheck(), GrantsCheck(), RolesCheck(), CoverageCheck(), ArchiveIdentityCheck(), SmokeCheck(),
         VerifyChainCheck(), RootsSnapshotCheck(), RootsCustomerCheck(), ReconcileCheck(), HealthCheck(), UserSQLCheck(),
@@ -46,18 +46,16 @@ public enum CheckRegistry {
     /// failure do not depend on which check finished first). A check whose table is nowhere is not run:
     /// it is reported skipped, or failed when the set holds the platform database that should have it.
     static func run(_ context: CheckContext) async throws {
-        guard let first = afterRestore.first else { return }
-        for r in try await first.run(context) { context.ledger.commit(r) }
-        let rest = Array(afterRestore.dropFirst())
+        try await context.locateTables()
         let results = try await withThrowingTaskGroup(of: (Int, [CheckResult]).self) { group in
-            for (i, check) in rest.enumerated() {
+            for (i, check) in afterRestore.enumerated() {
                 group.addTask { (i, try await Self.runMeetingNeeds(check, context)) }
             }
             var byIndex: [Int: [CheckResult]] = [:]
             for try await (i, r) in group { byIndex[i] = r }
             return byIndex
         }
-        for i in rest.indices { for r in results[i] ?? [] { context.ledger.commit(r) } }
+        for i in afterRestore.indices { for r in results[i] ?? [] { context.ledger.commit(r) } }
         for check in last {
             for r in try await runMeetingNeeds(check, context) { context.ledger.commit(r) }
         }
