@@ -63,10 +63,22 @@ public struct ChainVerifier: Sendable {
     private var report = ChainReport()
     private var previousHash = Hash32.zero
     private var expectedID: Int64 = 1
+    /// A segment's first id (1 for a whole chain); a segment after the first takes its first row's
+    /// `prev_hash` as given, and `join` checks it against the segment before.
+    private let startID: Int64
+    private var linkIn: (id: Int64, prevHash: Hash32, day: Int64)?
     private var current: Day?
     private var closed: [(day: String, first: Int64, last: Int64, count: Int64, root: [UInt8])] = []
 
     public init(roots: [TransparencyRoot], keys: [HistoricalKey]) {
+        self.init(roots: roots, keys: keys, segmentFrom: 1)
+    }
+
+    /// Verifies the rows from `startID` on (`startID` 1: the whole chain). A later segment's first row
+    /// must be `startID`; its `prev_hash` is taken as the link, for `join` to check.
+    public init(roots: [TransparencyRoot], keys: [HistoricalKey], segmentFrom startID: Int64) {
+        self.startID = startID
+        self.expectedID = startID
         self.rootOrder = roots.sorted { $0.day < $1.day }
         var byDay: [String: TransparencyRoot] = [:]
         for r in roots where byDay[r.day] == nil { byDay[r.day] = r }
@@ -103,6 +115,10 @@ public struct ChainVerifier: Sendable {
             return
         }
         expectedID += 1
+        if startID != 1 && linkIn == nil {
+            linkIn = (id, prevHash, UTCTime.dayNumber(micros: occurredAt))
+            previousHash = prevHash
+        }
         if prevHash != previousHash {
             fail(.brokenLink, id: id, "id \(id): prev_hash does not link to the row_hash of id \(id - 1)")
             return
@@ -131,6 +147,52 @@ public struct ChainVerifier: Sendable {
 
     private mutating func closeDay(_ d: Day) {
         closed.append((d.day, d.first, d.last, d.tree.count, d.tree.root))
+    }
+
+    /// Appends the segment that follows this one (`next` began where this one's ids end), as if its rows
+    /// had been fed here: the first failure in id order is the one reported, the link and the id
+    /// sequence are checked across the seam, and the days continue. Returns false, changing nothing,
+    /// when a day runs across the seam (its tree was split): the caller then reads the chain whole.
+    public mutating func join(_ next: ChainVerifier) -> Bool {
+        if !failed, let link = next.linkIn, let c = current, c.number == link.day { return false }
+        report.rows += next.report.rows
+        if report.firstID == nil { report.firstID = next.report.firstID }
+        if let last = next.report.lastID { report.lastID = last }
+        guard !failed else { return true }
+        if let first = next.report.firstID {
+            // The next segment's first row, checked here as `add` would have.
+            if first != expectedID || next.startID != expectedID {
+                if expectedID == 1 {
+                    fail(.idGap, id: 1, "ids do not start at 1: the first row is id \(first) (rows 1…\(first - 1) are missing)")
+                } else {
+                    fail(.idGap, id: expectedID, "ids are not contiguous: id \(expectedID) is missing (after id \(expectedID - 1) comes \(first))")
+                }
+                return true
+            }
+            if let link = next.linkIn, link.prevHash != previousHash {
+                fail(.brokenLink, id: first, "id \(first): prev_hash does not link to the row_hash of id \(first - 1)")
+                return true
+            }
+            // A failure of that first row itself (its hash) comes before the day order, as in `add`.
+            if let failure = next.report.failure, failure.id == first {
+                report.failure = failure
+                return true
+            }
+            if let link = next.linkIn, let c = current, link.day < c.number {
+                let day = UTCTime.day(micros: link.day * 86_400_000_000)
+                fail(.dayOrder, id: first, day: day, "id \(first): occurred_at goes back from \(c.day) to \(day); a day's ids must be contiguous")
+                return true
+            }
+        }
+        guard next.report.firstID != nil else { return true }
+        // The days continue, up to the next segment's own first failure if it has one.
+        if let c = current { closeDay(c) }
+        closed.append(contentsOf: next.closed)
+        current = next.current
+        previousHash = next.previousHash
+        expectedID = next.expectedID
+        report.failure = next.report.failure
+        return true
     }
 
     /// Checks the roots against the days seen and returns the report.

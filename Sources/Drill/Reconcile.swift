@@ -115,6 +115,8 @@ public enum Reconcile {
     struct Merge: Sendable {
         let usage: [Event]
         let boundary: Int64
+        /// Usage events compared (`usage.count`, summed when segments are combined).
+        var usageCount = 0
         /// Usage events of audit rows after the boundary (not compared).
         var beyond = 0
         var next = 0
@@ -134,6 +136,7 @@ public enum Reconcile {
         init(usage all: [Event], boundary: Int64 = .max) {
             self.boundary = boundary
             usage = all.filter { $0.auditID <= boundary }
+            usageCount = usage.count
             beyond = all.count - usage.count
             for e in usage { perTenant[e.tenant, default: (0, 0, 0, 0)].usageCount += 1; perTenant[e.tenant, default: (0, 0, 0, 0)].usageUnits += e.units ?? 0 }
         }
@@ -155,8 +158,47 @@ public enum Reconcile {
             while next < usage.count, usage[next].auditID == a.auditID { duplicateUsage.append(a.auditID); next += 1 }
         }
 
-        mutating func finish(replayed: Int = 0) -> Result {
+        /// One merge per segment of the audit ids, each holding the usage events of its own ids (`starts`:
+        /// each later segment's first id, ascending), to be fed concurrently and `combined` afterwards.
+        func segments(startingAt starts: [Int64]) -> [Merge] {
+            let bounds = [Int64.min] + starts + [Int64.max]
+            return (0 ..< bounds.count - 1).map { k in
+                var m = Merge(usage: usage.filter { $0.auditID >= bounds[k] && $0.auditID < bounds[k + 1] }, boundary: boundary)
+                m.billedBefore = billedBefore
+                m.beyond = k == 0 ? beyond : 0
+                return m
+            }
+        }
+
+        /// The segments' merges as one, each drained of its unmatched usage events first.
+        static func combined(_ parts: [Merge]) -> Merge {
+            var out = Merge(usage: [], boundary: parts.first?.boundary ?? .max)
+            for var p in parts {
+                p.drain()
+                out.usageCount += p.usageCount
+                out.beyond += p.beyond
+                out.auditRows += p.auditRows
+                out.matched += p.matched
+                out.unbilled += p.unbilled
+                out.missingUsage += p.missingUsage
+                out.orphanUsage += p.orphanUsage
+                out.duplicateUsage += p.duplicateUsage
+                out.mismatched += p.mismatched
+                for (t, v) in p.perTenant {
+                    let o = out.perTenant[t, default: (0, 0, 0, 0)]
+                    out.perTenant[t] = (o.auditCount + v.auditCount, o.auditUnits + v.auditUnits, o.usageCount + v.usageCount, o.usageUnits + v.usageUnits)
+                }
+            }
+            return out
+        }
+
+        /// The usage events no audit row claimed are orphans.
+        mutating func drain() {
             while next < usage.count { orphanUsage.append(usage[next].auditID); next += 1 }
+        }
+
+        mutating func finish(replayed: Int = 0) -> Result {
+            drain()
             func first(_ ids: [Int64]) -> String { ids.prefix(5).map(String.init).joined(separator: ", ") + (ids.count > 5 ? ", …" : "") }
             var problems: [String] = []
             if !missingUsage.isEmpty { problems.append("\(missingUsage.count) tool.execute audit row(s) without a usage event (audit ids \(first(missingUsage)))") }
@@ -173,7 +215,7 @@ public enum Reconcile {
             if replayed > 0 { notes.append("\(replayed) audit row(s) replayed from receipts beyond the dump not compared (receipts carry no usage events)") }
             let note = notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")"
             if problems.isEmpty {
-                return Result(passed: true, evidence: "\(auditRows) tool.execute audit rows ↔ \(usage.count) usage events, one to one; \(perTenant.count) tenant(s), counts and units (\(units)) agree" + note)
+                return Result(passed: true, evidence: "\(auditRows) tool.execute audit rows ↔ \(usageCount) usage events, one to one; \(perTenant.count) tenant(s), counts and units (\(units)) agree" + note)
             }
             return Result(passed: false, evidence: problems.joined(separator: "; ") + note)
         }

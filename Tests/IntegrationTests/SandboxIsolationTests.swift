@@ -152,6 +152,10 @@ extension SandboxIsolationTests {
             var refused = target("acp_audit")
             refused.directAddress = "127.0.0.1"
             #expect(try await ChainCheck.verify(refused) == report)
+            // Read in segments at once (cut at sealed days), the chain reports exactly what one reader does,
+            // intact or not.
+            #expect(try await ChainCheck.verify(direct, readers: 3, rowsPerSegment: 1000) == report)
+            #expect(try await ChainCheck.verify(target("acp_audit"), readers: 1) == report)
             // Queries answer through it as psql -At does through exec: NULL as empty, tab-separated; an
             // error is the server's own message.
             let sql = "select id, null::text, 'a b' from audit_logs where id <= 3 order by id"
@@ -164,7 +168,8 @@ extension SandboxIsolationTests {
             }
             // Cancelled mid-COPY, the read stops at once and the server's statement is cancelled with it.
             let started = ContinuousClock.now
-            let slow = Task { try await direct.copyOutRaw("COPY (SELECT g, pg_sleep(0.001) FROM generate_series(1, 100000) g) TO STDOUT") { _ in } }
+            let reader = direct
+            let slow = Task { try await reader.copyOutRaw("COPY (SELECT g, pg_sleep(0.001) FROM generate_series(1, 100000) g) TO STDOUT") { _ in } }
             try await Task.sleep(for: .milliseconds(500))
             slow.cancel()
             await #expect(throws: CancellationError.self) { try await slow.value }
@@ -176,6 +181,9 @@ extension SandboxIsolationTests {
             _ = try await target("acp_audit").query("delete from audit_logs where id = 777")
             let gap = try await ChainCheck.verify(target("acp_audit"))
             #expect(gap.failure?.kind == .idGap && gap.failure?.id == 777)
+            #expect(try await ChainCheck.verify(direct, readers: 3, rowsPerSegment: 1000) == gap)
+            _ = try await target("acp_audit").query("update audit_logs set actor = 'mallory' where id = 12000")
+            #expect(try await ChainCheck.verify(direct, readers: 3, rowsPerSegment: 1000) == ChainCheck.verify(direct, readers: 1))
 
             _ = try await target("acp_audit").query("alter table transparency_roots drop constraint transparency_roots_key_id_fkey; delete from transparency_historical_keys")
             let keys = try await ChainCheck.verify(target("acp_audit"))
