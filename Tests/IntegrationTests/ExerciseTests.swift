@@ -56,7 +56,7 @@ import Testing
                   - name: hangs
                     image: acp-drill/postgres:15
                     command: echo started; sleep 120
-                    timeout: 3s
+                    timeout: 8s
                   - name: no image
                     image: acp-drill/no-such-image:1
                   - name: reaches for production
