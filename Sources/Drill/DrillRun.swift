@@ -146,6 +146,12 @@ public final class DrillRun: Sendable {
             }
         }
         if let info = sandboxInfo { sandboxInfo = await tearDown(project, info) }
+        // A signal after the last check (while the verdict was drawn, or during teardown) still interrupted
+        // the run: the report says ABORTED, as the exit code does (130/143), never PASSED beside it.
+        if !aborted, Task.isCancelled {
+            aborted = true
+            ledger.check("interrupted", .core, .failed, "interrupted after the checks had run: the drill was cancelled (SIGINT/SIGTERM) before its report was written")
+        }
         return DrillReport(id: id, ledger: ledger.snapshot, options: options, startedAt: startedAt, durationSeconds: ledger.elapsed,
                            set: set, recovery: recovery, aborted: aborted, sandbox: sandboxInfo, engine: engine)
     }
