@@ -52,6 +52,9 @@ struct BenchBackupCommand: AsyncParsableCommand {
                 try "set -o pipefail\n\(dump("\"$1\"")) > '\(dir)/'\"$1\".par.dump.age\n".write(toFile: script, atomically: true, encoding: .utf8)
                 // Alternated rounds (this machine's timings wander by ±15 %), each figure the median.
                 var samples: (ours: [Double], baseline: [Double], parallel: [Double], evidence: [Double], peak: Double) = ([], [], [], [], 0)
+                // The machine's busy CPU time during the baseline (the source Postgres included): divided by
+                // the cores, the least time any schedule of the same work could take here.
+                var baselineCPU: [Double] = []
                 for round in 1 ... max(1, runs) {
                     try? FileManager.default.removeItem(atPath: "\(dir)/ours")
                     // acp-drill backup as its users run it: its own process, whose peak RSS is measured.
@@ -59,11 +62,13 @@ struct BenchBackupCommand: AsyncParsableCommand {
                     samples.ours.append(ours.seconds)
                     samples.peak = max(samples.peak, ours.peakMiB)
                     if let e = Self.evidenceSeconds(ours.output) { samples.evidence.append(e) }
+                    let busy0 = Self.machineBusySeconds()
                     samples.baseline.append(try await timed {
                         for db in databases {
                             try await shell("\(dump(db)) > '\(dir)/\(db).shell.dump.age'", passEnv: ["PGPASSWORD": password])
                         }
                     })
+                    if let b0 = busy0, let b1 = Self.machineBusySeconds() { baselineCPU.append(b1 - b0) }
                     // The same shell pipelines, `jobs` at a time: what running them side by side gains on this machine.
                     samples.parallel.append(try await timed {
                         try await shell("printf '%s\\n' \(databases.joined(separator: " ")) | xargs -P \(jobs) -n 1 bash '\(script)'", passEnv: ["PGPASSWORD": password])
@@ -80,6 +85,12 @@ struct BenchBackupCommand: AsyncParsableCommand {
                 print(String(format: "baseline, pg_dump -Fc -Z1 | age > file per database in turn: %.1f s", baseline))
                 print(String(format: "the same shell pipelines %d at a time: %.1f s (%.2f× the baseline: what side by side gains on this machine)", jobs, parallel, baseline / parallel))
                 print(String(format: "ratio: acp-drill %.2f× the baseline (goal ≥ 1.6× on 2 cores), %.2f× the side-by-side pipelines", baseline / ours, parallel / ours))
+                if !baselineCPU.isEmpty {
+                    let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+                    let cpu = mid(baselineCPU)
+                    print(String(format: "the baseline kept %.2f of the %.0f cores busy (%.1f CPU-s in %.1f s, the source Postgres included): the same work cannot take less than %.1f s here, at most %.2f× the baseline",
+                                 cpu / baseline, cores, cpu, baseline, cpu / cores, baseline / (cpu / cores)))
+                }
                 if let evidence {
                     print(String(format: "source evidence: %.1f s of queries beside the dumps, %.0f %% of the backup's time (goal ≤ 15 %%)", evidence, 100 * evidence / ours))
                 }
@@ -111,6 +122,17 @@ struct BenchBackupCommand: AsyncParsableCommand {
     }
 
     /// Runs a shell line (a pipeline); the password reaches the children only through their environment.
+    /// Seconds of CPU time the whole machine has spent busy (every state of /proc/stat's `cpu` line but idle
+    /// and iowait), or nil where there is no /proc/stat.
+    static func machineBusySeconds() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8), let line = text.split(separator: "\n").first,
+              line.hasPrefix("cpu ") else { return nil }
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 5 else { return nil }
+        let busy = ticks.enumerated().filter { $0.offset != 3 && $0.offset != 4 }.prefix(8).reduce(0) { $0 + $1.element }
+        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     func shell(_ line: String, passEnv: [String: String] = [:]) async throws {
         _ = try await runProgramAsync(["bash", "-o", "pipefail", "-c", line], environment: passEnv)
     }
