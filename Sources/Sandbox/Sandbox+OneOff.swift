@@ -1,5 +1,6 @@
 public import DockerEngine
 import Foundation
+import Synchronization
 
 /// What a one-off job did.
 public struct JobOutcome: Sendable, Equatable {
@@ -56,8 +57,21 @@ extension Sandbox {
             async let exit = client.waitContainer(id, condition: "next-exit", registered: { signal.yield(); signal.finish() })
             for await _ in registered { break }
             try await client.startContainer(id)
-            try await client.logs(id, follow: true, onOutput: onOutput)
+            let delivered = Mutex<[StdioStream: Int]>([:])
+            try await client.logs(id, follow: true) { stream, bytes in
+                delivered.withLock { $0[stream, default: 0] += bytes.count }
+                try onOutput(stream, bytes)
+            }
             let code = try await exit.statusCode
+            // A followed log can end before its last lines arrive (Podman, under load, gave a job's first line
+            // only): once the job has exited, its log is read back whole and what was not delivered follows.
+            let reread = Mutex<[StdioStream: Int]>([:])
+            try await client.logs(id, follow: false) { stream, bytes in
+                let (start, sent) = (reread.withLock { r in defer { r[stream, default: 0] += bytes.count }; return r[stream, default: 0] },
+                                     delivered.withLock { $0[stream, default: 0] })
+                let skip = max(0, min(bytes.count, sent - start))
+                if skip < bytes.count { try onOutput(stream, UnsafeRawBufferPointer(rebasing: bytes[skip...])) }
+            }
             try await Task.detached { try await Self.removeJob(id, name: name, volumes: volumes, client: client) }.value
             return JobOutcome(exitCode: code, imageID: imageInfo.id)
         } catch {
