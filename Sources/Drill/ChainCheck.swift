@@ -1,7 +1,6 @@
 public import AuditChain
 
 import Foundation
-import Synchronization
 
 /// `verify-chain` against a live database: the audit rows stream out with COPY (constant memory) into the
 /// `ChainVerifier`; roots and historical keys are read whole (one row per day / per key).
@@ -131,19 +130,11 @@ public enum ChainCheck {
         default: break
         }
         let query = rowsQuery.replacingOccurrences(of: " ORDER BY id", with: filter + " ORDER BY id")
-        let state = Mutex((reader: CopyBinaryReader(), verifier: ChainVerifier(roots: roots, keys: keys, segmentFrom: range?.from ?? 1), hasher: RowHasher()))
-        try await target.copyOutRaw("COPY (\(query)) TO STDOUT (FORMAT binary)") { chunk in
-            try state.withLock { s in
-                try s.reader.feed(chunk) { row in
-                    try add(row, to: &s.verifier, hasher: &s.hasher, database: target.database)
-                    sink?.see(row)
-                }
-            }
-        }
-        return try state.withLock { s in
-            try s.reader.finish()
-            return s.verifier
-        }
+        let start = (verifier: ChainVerifier(roots: roots, keys: keys, segmentFrom: range?.from ?? 1), hasher: RowHasher())
+        return try await target.copyOutBinary(query, into: start) { s, row in
+            try add(row, to: &s.verifier, hasher: &s.hasher, database: target.database)
+            sink?.see(row)
+        }.verifier
     }
 
     /// The audit chain's table, schema-qualified as the evidence names it.

@@ -80,6 +80,20 @@ public struct PostgresTarget: Sendable {
         try splitter.withLock { try $0.finish(line: onLine) }
     }
 
+    /// Streams `COPY (query) TO STDOUT (FORMAT binary)` into `state` row by row (a row's fields are valid
+    /// only during the call) and returns the state once the stream has ended with its trailer.
+    func copyOutBinary<State: Sendable>(_ query: String, into state: State,
+                                        row: @escaping @Sendable (inout State, CopyBinaryReader.Row) throws -> Void) async throws -> State {
+        let stream = Mutex((reader: CopyBinaryReader(), state: state))
+        try await copyOutRaw("COPY (\(query)) TO STDOUT (FORMAT binary)") { chunk in
+            try stream.withLock { s in try s.reader.feed(chunk) { try row(&s.state, $0) } }
+        }
+        return try stream.withLock { s in
+            try s.reader.finish()
+            return s.state
+        }
+    }
+
     /// Runs a `COPY … TO STDOUT` statement and hands its raw output to `onChunk` as it arrives.
     public func copyOutRaw(_ statement: String, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws {
         if let directAddress, try await copyOutDirect(directAddress, statement, onChunk: onChunk) { return }

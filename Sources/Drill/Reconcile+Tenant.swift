@@ -1,3 +1,5 @@
+import AuditChain
+
 extension Reconcile {
     /// A tenant id (a uuid) held inline as its 16 bytes: the merge compares and sums per tenant on both
     /// sides of millions of rows, so no String is built per row. Ordered as its text is.
@@ -23,13 +25,8 @@ extension Reconcile {
 
         /// As PostgreSQL prints a uuid: lower-case, hyphenated.
         var description: String {
-            let hex = String(high, radix: 16).leftPadded(16) + String(low, radix: 16).leftPadded(16)
-            let c = Array(hex)
-            return String(c[0 ..< 8]) + "-" + String(c[8 ..< 12]) + "-" + String(c[12 ..< 16]) + "-" + String(c[16 ..< 20]) + "-" + String(c[20 ..< 32])
+            let hex = Array(withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { ChainHash.hex(Array($0)) })
+            return [hex[0 ..< 8], hex[8 ..< 12], hex[12 ..< 16], hex[16 ..< 20], hex[20 ..< 32]].map { String($0) }.joined(separator: "-")
         }
     }
-}
-
-private extension String {
-    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -1,6 +1,5 @@
 
 import Foundation
-import Synchronization
 
 /// Audit ↔ usage parity (docs/DESIGN.md §8): every `tool.execute` audit row has exactly one usage event with
 /// the same `audit_id`, tenant and units (`payload->>'units'`); no usage event lacks its audit row;
@@ -61,27 +60,16 @@ public enum Reconcile {
         return Event(auditID: auditID, tenant: t, units: units, occurredAt: row.integer(occurredAt).map { $0 &+ ChainCheck.postgresEpochMicros })
     }
 
-    /// Reads a binary COPY and hands each row to `row`.
-    static func readBinary(_ target: PostgresTarget, _ query: String, row: @escaping @Sendable (CopyBinaryReader.Row) -> Void) async throws {
-        let reader = Mutex(CopyBinaryReader())
-        try await target.copyOutRaw("COPY (\(query)) TO STDOUT (FORMAT binary)") { chunk in
-            try reader.withLock { try $0.feed(chunk, row: row) }
-        }
-        try reader.withLock { try $0.finish() }
-    }
-
     /// - Parameter dumpBoundary: the audit dump's last id when rows were replayed after it (else the
     ///   table's last id is the boundary).
     /// - Parameter usageSnapshotAt: when acp_usage's dump was taken (its evidence's `snapshotAt`, micros):
     ///   audit rows written within `billingLagMicros` of it and not billed yet are counted, not failed.
     public static func run(audit: PostgresTarget, usage: PostgresTarget, dumpBoundary: Int64? = nil, usageSnapshotAt: Int64? = nil) async throws -> Result {
         let (merge0, last) = try await prepare(audit: audit, usage: usage, dumpBoundary: dumpBoundary, usageSnapshotAt: usageSnapshotAt)
-        let boundary = merge0.boundary
-        let merge = Mutex(merge0)
-        try await readBinary(audit, auditQuery(upTo: boundary)) { row in
-            if let e = auditEvent(row, id: 0, tenant: 1, occurredAt: 2, action: 3, payload: 4) { merge.withLock { $0.audit(e) } }
+        var merge = try await audit.copyOutBinary(auditQuery(upTo: merge0.boundary), into: merge0) { m, row in
+            if let e = auditEvent(row, id: 0, tenant: 1, occurredAt: 2, action: 3, payload: 4) { m.audit(e) }
         }
-        return merge.withLock { $0.finish(replayed: Int(max(0, last - boundary))) }
+        return merge.finish(replayed: Int(max(0, last - merge.boundary)))
     }
 
     /// The merge with its usage events loaded, and the audit table's last id: what the audit side is then
@@ -98,11 +86,9 @@ public enum Reconcile {
 
     /// Every usage event, in audit_id order, as compact records.
     static func usageEvents(_ usage: PostgresTarget) async throws -> [Event] {
-        let events = Mutex<[Event]>([])
-        try await readBinary(usage, usageQuery) { row in
-            if let e = usageEvent(row) { events.withLock { $0.append(e) } }
+        try await usage.copyOutBinary(usageQuery, into: [Event]()) { events, row in
+            if let e = usageEvent(row) { events.append(e) }
         }
-        return events.withLock { $0 }
     }
 
     static func merge(_ usage: [Event], boundary: Int64, usageSnapshotAt: Int64?) -> Merge {

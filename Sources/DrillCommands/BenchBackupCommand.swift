@@ -121,7 +121,6 @@ struct BenchBackupCommand: AsyncParsableCommand {
         return Double(line.dropFirst("source evidence: ".count).split(separator: " ").first ?? "")
     }
 
-    /// Runs a shell line (a pipeline); the password reaches the children only through their environment.
     /// Seconds of CPU time the whole machine has spent busy (every state of /proc/stat's `cpu` line but idle
     /// and iowait), or nil where there is no /proc/stat.
     static func machineBusySeconds() -> Double? {
@@ -133,6 +132,7 @@ struct BenchBackupCommand: AsyncParsableCommand {
         return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// Runs a shell line (a pipeline); the password reaches the children only through their environment.
     func shell(_ line: String, passEnv: [String: String] = [:]) async throws {
         _ = try await runProgramAsync(["bash", "-o", "pipefail", "-c", line], environment: passEnv)
     }

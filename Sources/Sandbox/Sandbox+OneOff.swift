@@ -57,19 +57,21 @@ extension Sandbox {
             async let exit = client.waitContainer(id, condition: "next-exit", registered: { signal.yield(); signal.finish() })
             for await _ in registered { break }
             try await client.startContainer(id)
-            let delivered = Mutex<[StdioStream: Int]>([:])
+            // Bytes per stream: delivered while following, and seen again in the read-back.
+            let offsets = Mutex<(delivered: [StdioStream: Int], reread: [StdioStream: Int])>(([:], [:]))
             try await client.logs(id, follow: true) { stream, bytes in
-                delivered.withLock { $0[stream, default: 0] += bytes.count }
+                offsets.withLock { $0.delivered[stream, default: 0] += bytes.count }
                 try onOutput(stream, bytes)
             }
             let code = try await exit.statusCode
             // A followed log can end before its last lines arrive (Podman, under load, gave a job's first line
             // only): once the job has exited, its log is read back whole and what was not delivered follows.
-            let reread = Mutex<[StdioStream: Int]>([:])
             try await client.logs(id, follow: false) { stream, bytes in
-                let (start, sent) = (reread.withLock { r in defer { r[stream, default: 0] += bytes.count }; return r[stream, default: 0] },
-                                     delivered.withLock { $0[stream, default: 0] })
-                let skip = max(0, min(bytes.count, sent - start))
+                let skip = offsets.withLock { o -> Int in
+                    let start = o.reread[stream, default: 0]
+                    o.reread[stream] = start + bytes.count
+                    return max(0, min(bytes.count, o.delivered[stream, default: 0] - start))
+                }
                 if skip < bytes.count { try onOutput(stream, UnsafeRawBufferPointer(rebasing: bytes[skip...])) }
             }
             try await Task.detached { try await Self.removeJob(id, name: name, volumes: volumes, client: client) }.value

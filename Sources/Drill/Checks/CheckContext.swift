@@ -48,41 +48,42 @@ public final class CheckContext: Sendable {
     /// (`EvidenceQuery.database`): its row counts serve row_counts and rows, its fingerprint schema and grants.
     /// audit_logs is counted by the chain's own pass (one read of the large table), so this waits for it.
     public func restoredEvidence(_ db: String) async throws -> DatabaseEvidence {
-        let task = evidence.withLock { tasks -> Task<DatabaseEvidence, any Error> in
-            if let t = tasks[db] { return t }
-            let new = Task<DatabaseEvidence, any Error> {
-                var evidence = try await self.catalogEvidence(db)
-                // audit_logs is counted by the chain's own pass; a chain that cannot be read is counted here.
-                if Self.holdsAuditChain(evidence) {
-                    if let read = try? await self.auditChain(in: db), let rows = read.rowsRead {
-                        evidence.rows[ChainCheck.auditTable] = rows
-                    } else {
-                        var target = self.target(db)
-                        target.sessionOptions = "-c statement_timeout=0"
-                        let n = try await target.query("SELECT count(*) FROM \(ChainCheck.auditTable)").first?.first.flatMap { Int64($0) }
-                        evidence.rows[ChainCheck.auditTable] = n ?? -1
-                    }
+        try await Self.once(evidence, db) {
+            var evidence = try await self.catalogEvidence(db)
+            // audit_logs is counted by the chain's own pass; a chain that cannot be read is counted here.
+            if Self.holdsAuditChain(evidence) {
+                if let read = try? await self.auditChain(in: db), let rows = read.rowsRead {
+                    evidence.rows[ChainCheck.auditTable] = rows
+                } else {
+                    var target = self.target(db)
+                    target.sessionOptions = "-c statement_timeout=0"
+                    let n = try await target.query("SELECT count(*) FROM \(ChainCheck.auditTable)").first?.first.flatMap { Int64($0) }
+                    evidence.rows[ChainCheck.auditTable] = n ?? -1
                 }
-                return evidence
             }
-            tasks[db] = new
-            return new
+            return evidence
         }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
     /// The evidence query's answer alone: the fingerprint and every count but audit_logs'.
     private func catalogEvidence(_ db: String) async throws -> DatabaseEvidence {
-        let task = catalogs.withLock { tasks -> Task<DatabaseEvidence, any Error> in
-            if let t = tasks[db] { return t }
-            var target = self.target(db)
-            target.sessionOptions = "-c statement_timeout=0"
-            let new = Task<DatabaseEvidence, any Error> {
-                let lines = try await target.script(EvidenceQuery.script(countedElsewhere: [ChainCheck.auditTable]))
-                guard lines.count == 2 else { throw QueryError(database: db, message: "the evidence query printed \(lines.count) line(s), not 2") }
-                return try DatabaseEvidence.parse(lines[0], counts: lines[1])
-            }
-            tasks[db] = new
+        var target = self.target(db)
+        target.sessionOptions = "-c statement_timeout=0"
+        return try await Self.once(catalogs, db) { [target] in
+            let lines = try await target.script(EvidenceQuery.script(countedElsewhere: [ChainCheck.auditTable]))
+            guard lines.count == 2 else { throw QueryError(database: db, message: "the evidence query printed \(lines.count) line(s), not 2") }
+            return try DatabaseEvidence.parse(lines[0], counts: lines[1])
+        }
+    }
+
+    /// `work` for `key`, run once whoever asks first and shared by every caller after; a caller cancelled
+    /// while waiting cancels it.
+    private static func once<T: Sendable>(_ tasks: borrowing Mutex<[String: Task<T, any Error>]>, _ key: String,
+                                          _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = tasks.withLock { tasks -> Task<T, any Error> in
+            if let t = tasks[key] { return t }
+            let new = Task(operation: work)
+            tasks[key] = new
             return new
         }
         return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
@@ -133,13 +134,7 @@ public final class CheckContext: Sendable {
     /// which also counts the rows (for `rows.<db>`) and, when the usage events are restored, feeds
     /// reconcile's merge (`AuditPass`): the large table is read once.
     public func auditChain(in db: String) async throws -> ChainRead {
-        let task = chains.withLock { tasks -> Task<ChainRead, any Error> in
-            if let t = tasks[db] { return t }
-            let new = Task<ChainRead, any Error> { try await self.readChain(db) }
-            tasks[db] = new
-            return new
-        }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        try await Self.once(chains, db) { try await self.readChain(db) }
     }
 
     private func readChain(_ db: String) async throws -> ChainRead {
