@@ -53,7 +53,10 @@ node_up() {
   # As in engine2.sh: nsenter enters the network namespace only, and the daemon keeps no descriptor of ours.
   (
     for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true; done
-    exec setsid nsenter --net="/run/netns/$ns" dockerd "${flags[@]}" >>"$ACP_LOG_DIR/swarm-node$k.log" 2>&1 < /dev/null
+    # Its own UTS namespace too, so that each node has a hostname of its own (acp-swarm-<k>): nodes, and
+    # the drill's report of where each database ran, are told apart by it.
+    exec setsid nsenter --net="/run/netns/$ns" unshare --uts sh -c 'hostname "$0" && exec dockerd "$@"' "acp-swarm-$k" "${flags[@]}" \
+      >>"$ACP_LOG_DIR/swarm-node$k.log" 2>&1 < /dev/null
   ) &
   for _ in $(seq 1 120); do answers "$k" && return 0; sleep 0.5; done
   tail -n 30 "$ACP_LOG_DIR/swarm-node$k.log" >&2

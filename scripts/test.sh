@@ -23,6 +23,7 @@ cleanup() {
   # The second dockerd of the engine-restart tests, if one was left running by a failed test.
   if [ -e /run/acp-drill-engine2.sock ] || [ -e /run/netns/acp-drill-engine2 ]; then "$here/engine2.sh" down || true; fi
   [ "${started_podman:-no}" = yes ] && { "$here/podman.sh" stop || true; }
+  [ "${started_swarm:-no}" = yes ] && { "$here/swarm.sh" down || true; }
   if [ "$started_docker" = yes ]; then "$here/stop-docker.sh" || true; fi
 }
 trap cleanup EXIT
@@ -49,6 +50,18 @@ swift test --skip-build "$@" || rc=$?
 if [ $# -eq 0 ]; then
   log "running the chaos, engine-loss, engine-restart and browser suites apart"
   ACP_DRILL_APART=1 swift test --skip-build --filter 'ChaosTests|EngineLossTests|EngineRestartTests|PagesInABrowserTests' || rc=1
+fi
+
+# The swarm backend on a real 3-node swarm (dockerds in network namespaces, scripts/swarm.sh): every test
+# looks at each node's own engine afterwards, so the leak check is theirs.
+if [ $# -eq 0 ] && [ "${ACP_TEST_SWARM_SUITE:-1}" = 1 ]; then
+  log "running the swarm suite on a 3-node swarm"
+  started_swarm=yes
+  manager=$("$here/swarm.sh" up 3 | tail -n 1)
+  ACP_TEST_SWARM=$manager ACP_TEST_SWARM_NODES="$("$here/swarm.sh" nodes | tr '\n' ' ')" \
+    swift test --skip-build --filter SwarmTests || rc=1
+  "$here/swarm.sh" down
+  started_swarm=no
 fi
 
 # The engine-facing suites again, against Podman's Docker-compatible API (what is engine-specific is found

@@ -20,7 +20,34 @@ extension EngineOptions {
     }
 
     /// The sandbox backend on the engine (`connect()`): what Drill, Backup and Fixture are given.
-    func backend() async throws -> DockerSandboxBackend { DockerSandboxBackend(client: try await connect()) }
+    /// `onSwarm`: the command runs on a swarm (`up`, `down`, `ls`, `gc`, `exec`, `run-in`). With `auto`,
+    /// such a command uses the swarm when the engine is a swarm manager; the others use the engine itself.
+    func sandboxBackend(onSwarm: Bool = false) async throws -> any SandboxBackend {
+        let client = try await connect()
+        switch backend {
+        case .engine: return DockerSandboxBackend(client: client)
+        case .auto:
+            guard onSwarm, (try? await SwarmSandboxBackend.isManager(client)) == true else { return DockerSandboxBackend(client: client) }
+            return SwarmSandboxBackend(client: client)
+        case .swarm:
+            guard onSwarm else {
+                printError("error: this command does not run on a swarm yet: the drill's and the backup's data path there is issue #16's next step (docs/SWARM.md)")
+                printError("hint: --backend engine runs it on the engine at \(client.host) alone.")
+                throw DrillExit.configuration
+            }
+            let manager: Bool
+            do { manager = try await SwarmSandboxBackend.isManager(client) } catch {
+                printError("error: cannot ask the engine at \(client.host) whether it is a swarm manager: \(error)")
+                throw DrillExit.configuration
+            }
+            guard manager else {
+                printError("error: --backend swarm: the engine at \(client.host) is not a manager of an active swarm")
+                printError("hint: point --host (or DOCKER_HOST) at a manager; scripts/swarm.sh up makes a test swarm on this machine.")
+                throw DrillExit.configuration
+            }
+            return SwarmSandboxBackend(client: client)
+        }
+    }
 
     /// Connects to the engine; "no engine" and "engine too old" are configuration errors (exit 2).
     func connect() async throws -> DockerClient {

@@ -57,4 +57,14 @@ struct EngineOptions: ParsableArguments {
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "What runs sandboxes: engine (one Docker or Podman engine), swarm (the services of a Docker Swarm, through the manager at --host), or auto (swarm when the engine is a swarm manager and the command runs on a swarm, else engine).",
+        valueName: "auto|engine|swarm"))
+    var backend: BackendChoice = .auto
+}
+
+/// `--backend`.
+enum BackendChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case auto, engine, swarm
 }

@@ -78,13 +78,13 @@ struct BackupCommand: AsyncParsableCommand {
         }
         // Everything the verify needs is checked before the first dump: a verify that cannot run is a
         // configuration error, not a surprise after the upload.
-        var backend: DockerSandboxBackend?
+        var backend: (any SandboxBackend)?
         if !noVerify {
             if case .age = config.encryption, config.ageIdentity == nil {
                 printError("error: ACP_BACKUP_AGE_IDENTITY (the age identity file) must be set for the throw-away verify, or pass --no-verify")
                 throw DrillExit.configuration
             }
-            let connected = try await engine.backend()
+            let connected = try await engine.sandboxBackend()
             await connected.collectBeforeRun(logger: logger)
             backend = connected
         }

@@ -144,7 +144,7 @@ struct RunCommand: AsyncParsableCommand {
             for problem in unwritable { printError("error: \(problem); nothing was started") }
             throw DrillExit.configuration
         }
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend()
         let progress = DrillProgress(terminal: isatty(2) == 1)
         let drill = DrillRun(options: options, backend: backend, logger: logger) { progress.handle($0) }
         let report: DrillReport

@@ -1,6 +1,5 @@
 public import DockerEngine
 import Foundation
-import Synchronization
 
 /// What a one-off job did.
 public struct JobOutcome: Sendable, Equatable {
@@ -57,23 +56,11 @@ extension Sandbox {
             async let exit = client.waitContainer(id, condition: "next-exit", registered: { signal.yield(); signal.finish() })
             for await _ in registered { break }
             try await client.startContainer(id)
-            // Bytes per stream: delivered while following, and seen again in the read-back.
-            let offsets = Mutex<(delivered: [StdioStream: Int], reread: [StdioStream: Int])>(([:], [:]))
-            try await client.logs(id, follow: true) { stream, bytes in
-                offsets.withLock { $0.delivered[stream, default: 0] += bytes.count }
-                try onOutput(stream, bytes)
-            }
+            let delivery = LogDelivery(onOutput)
+            try await client.logs(id, follow: true) { try delivery.followed($0, $1) }
             let code = try await exit.statusCode
-            // A followed log can end before its last lines arrive (Podman, under load, gave a job's first line
-            // only): once the job has exited, its log is read back whole and what was not delivered follows.
-            try await client.logs(id, follow: false) { stream, bytes in
-                let skip = offsets.withLock { o -> Int in
-                    let start = o.reread[stream, default: 0]
-                    o.reread[stream] = start + bytes.count
-                    return max(0, min(bytes.count, o.delivered[stream, default: 0] - start))
-                }
-                if skip < bytes.count { try onOutput(stream, UnsafeRawBufferPointer(rebasing: bytes[skip...])) }
-            }
+            // Once the job has exited, its log is read back whole and what was not delivered follows.
+            try await client.logs(id, follow: false) { try delivery.reread($0, $1) }
             try await Task.detached { try await Self.removeJob(id, name: name, volumes: volumes, client: client) }.value
             return JobOutcome(exitCode: code, imageID: imageInfo.id)
         } catch {

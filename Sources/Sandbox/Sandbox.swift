@@ -22,9 +22,13 @@ public final class Sandbox: Sendable {
         public var postgresUser: String?
         public var postgresPassword: String?
         public var postgresDatabase: String?
+        /// The swarm node that runs it (its hostname), on a swarm; nil on one engine.
+        public var node: String?
+        /// That node's swarm id (where jobs beside the service are placed).
+        public var nodeID: String?
 
         public init(name: String, role: ServiceRole, image: String = "", containerID: String, containerName: String, address: String? = nil,
-                    postgresUser: String? = nil, postgresPassword: String? = nil, postgresDatabase: String? = nil) {
+                    postgresUser: String? = nil, postgresPassword: String? = nil, postgresDatabase: String? = nil, node: String? = nil) {
             self.name = name
             self.role = role
             self.image = image
@@ -34,22 +38,23 @@ public final class Sandbox: Sendable {
             self.postgresUser = postgresUser
             self.postgresPassword = postgresPassword
             self.postgresDatabase = postgresDatabase
+            self.node = node
         }
     }
 
     public let project: SandboxProject
     /// What runs the sandbox: every operation of Drill, Backup and Fixture goes through it.
     public let backend: any SandboxBackend
-    /// The Docker engine behind the Docker backend (the `Sandbox+…` files' own).
+    /// The Docker engine behind the backend (the `Sandbox+…` files' own; a swarm's manager for `SwarmSandboxBackend`).
     let client: DockerClient
     let logger: Logger
     let options: SandboxOptions
     private let state = Mutex<[Service]>([])
 
-    init(project: SandboxProject, client: DockerClient, options: SandboxOptions, logger: Logger) {
+    init(project: SandboxProject, client: DockerClient, options: SandboxOptions, logger: Logger, backend: (any SandboxBackend)? = nil) {
         self.project = project
         self.client = client
-        self.backend = DockerSandboxBackend(client: client)
+        self.backend = backend ?? DockerSandboxBackend(client: client)
         self.options = options
         var logger = logger
         logger[metadataKey: "sandbox.project"] = "\(project.name)"

@@ -33,8 +33,11 @@ public struct EngineInfo: Codable, Sendable {
     public var containers: Int?
     public var images: Int?
     public var securityOptions: [String]?
+    /// Whether the engine is a swarm node, and a manager.
+    public var swarm: SwarmInfo?
 
     enum CodingKeys: String, CodingKey {
+        case swarm = "Swarm"
         case name = "Name", serverVersion = "ServerVersion", driver = "Driver", operatingSystem = "OperatingSystem"
         case cgroupVersion = "CgroupVersion", cgroupDriver = "CgroupDriver", ncpu = "NCPU", memTotal = "MemTotal"
         case containers = "Containers", images = "Images", securityOptions = "SecurityOptions"

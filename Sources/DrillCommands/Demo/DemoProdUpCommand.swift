@@ -41,7 +41,7 @@ struct DemoProdUpCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend()
         let logger = engine.logger
         let fixture = PlatformFixture(seed: seed, scale: scale)
         let start = ContinuousClock.now
@@ -80,7 +80,7 @@ struct DemoProdDownCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let last = await WriterProcess.stop() { print("stopped the audit writer: \(last)") }
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend()
         let report = try await ProdStack.down(backend: backend, logger: engine.logger)
         print("removed the production stand-in: \(report.containers) container(s), \(report.networks) network(s), \(report.volumes) volume(s)")
     }

@@ -40,7 +40,7 @@ struct DemoProdWriterCommand: AsyncParsableCommand {
         }
         let store = try SetLayout.open(location, environment: environment, logger: engine.logger, creating: true,
                                        serverSideEncryption: RepositoryLocation.receiptsServerSideEncryption)
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend()
         let sandbox = try await backend.attach(project: project, networkName: project == ProdStack.project ? ProdStack.network : nil, logger: engine.logger)
         guard let pg = sandbox.service(role: .postgres), let password = pg.postgresPassword else {
             throw ValidationError("project \(project) has no Postgres service: start it with `acp-drill demo prod up`")

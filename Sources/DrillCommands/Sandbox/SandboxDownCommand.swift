@@ -19,7 +19,7 @@ struct SandboxDownCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend(onSwarm: true)
         let logger = engine.logger
         let names: [String]
         if all { names = try await backend.projects().map(\.name) } else { names = [project!] }

@@ -13,6 +13,10 @@ struct SandboxExecCommand: AsyncParsableCommand {
             With -i, standard input is streamed to the command until it ends (pipe a dump into psql).
             Postgres services get PGUSER, PGPASSWORD and PGDATABASE set, so `psql` needs no flags.
             Example: acp-drill exec acp_drill_20261127T101500Z_x1y2z3 postgres -i -- psql < seed.sql
+
+            On a swarm (--backend swarm, or auto on a manager) a manager cannot exec into a task on another
+            node: the command runs as a job of the service's image beside it, on its node and network, with
+            PGHOST set to the service's name; -i input is read whole first and may be at most 500 KB.
             """)
     )
 
@@ -30,7 +34,9 @@ struct SandboxExecCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try await engine.connect()
+        let backend = try await engine.sandboxBackend(onSwarm: true)
+        guard let docker = backend as? DockerSandboxBackend else { return try await runOnSwarm(backend) }
+        let client = docker.client
         let sandbox = try await Sandbox.attach(project: project, client: client, logger: engine.logger)
         guard let target = sandbox.service(service) else {
             printError("error: project \(project) has no service \(service) (it has: \(sandbox.services.map(\.name).joined(separator: ", ")))")
@@ -52,6 +58,32 @@ struct SandboxExecCommand: AsyncParsableCommand {
                     if n <= 0 { break }
                     offset += n
                 }
+            }
+        }
+        if code != 0 { throw ExitCode(Int32(code)) }
+    }
+
+    /// The command as a job beside the service (`SandboxBackend.stream`).
+    private func runOnSwarm(_ backend: any SandboxBackend) async throws {
+        if user != nil {
+            printError("error: --user is not available on a swarm: the job runs as the service image's own user")
+            throw DrillExit.configuration
+        }
+        let sandbox = try await backend.attach(project: project, networkName: nil, logger: engine.logger)
+        guard let target = sandbox.service(service) else {
+            printError("error: project \(project) has no service \(service) (it has: \(sandbox.services.map(\.name).joined(separator: ", ")))")
+            throw DrillExit.configuration
+        }
+        var environment = env
+        if target.role == .postgres {
+            environment = ["PGUSER=\(target.postgresUser ?? "postgres")", "PGPASSWORD=\(target.postgresPassword ?? "")",
+                           "PGDATABASE=\(target.postgresDatabase ?? "postgres")"] + environment
+        }
+        let command = self.command, environmentSet = environment
+        let stdin: (any ExecInput)? = interactive ? FileDescriptorInput(fd: 0) : nil
+        let code = try await interruptible {
+            try await backend.stream(command, in: target, env: environmentSet, stdin: stdin) { channel, bytes in
+                FileHandle(fileDescriptor: channel == .stderr ? 2 : 1).write(Data(bytes))
             }
         }
         if code != 0 { throw ExitCode(Int32(code)) }

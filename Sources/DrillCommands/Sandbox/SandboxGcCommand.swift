@@ -26,7 +26,7 @@ struct SandboxGcCommand: AsyncParsableCommand {
     @Flag(help: "List what would be removed; remove nothing.") var dryRun = false
 
     func run() async throws {
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend(onSwarm: true)
         let removed = try await backend.gc(all: all, dryRun: dryRun, now: Date(), logger: engine.logger)
         if !dryRun { for path in DrillRun.sweepScratchFolders() { print("removed \(path) (the scratch folder of a killed drill)") } }
         if removed.isEmpty { print(all ? "no acp-drill projects" : "no expired or orphaned acp-drill projects") }

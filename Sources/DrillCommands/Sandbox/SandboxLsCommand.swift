@@ -14,7 +14,7 @@ struct SandboxLsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend(onSwarm: true)
         let projects = try await backend.projects()
         if json {
             print(try jsonText(projects))

@@ -34,7 +34,7 @@ struct SandboxRunInCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func run() async throws {
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend(onSwarm: true)
         let sandbox = try await backend.attach(project: project, networkName: network, logger: engine.logger)
         let env = (noConnectionEnv ? [] : sandbox.connectionEnvironment) + self.env
         let image = self.image, command = self.command, user = self.user

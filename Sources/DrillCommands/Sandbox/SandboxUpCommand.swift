@@ -18,6 +18,10 @@ struct SandboxUpCommand: AsyncParsableCommand {
             The stack stays until `acp-drill down PROJECT`, or until it expires (--ttl, default 2h), after
             which any run's `acp-drill gc` removes it. Expired stacks are collected first.
 
+            On a swarm (--backend swarm, or auto when --host/DOCKER_HOST is a manager) the stack is a set
+            of services on an internal overlay network, spread over the ready nodes (Postgres first), with
+            every data path on a tmpfs (no volumes); `ls`, `exec`, `run-in`, `down` and `gc` work the same.
+
             Example (CI):
               project=$(acp-drill up --json | jq -r .project)
               acp-drill exec "$project" postgres -- psql -U postgres -c 'select 1'
@@ -38,6 +42,8 @@ struct SandboxUpCommand: AsyncParsableCommand {
             var role: String
             var container: String
             var address: String?
+            /// The swarm node that runs it (on a swarm).
+            var node: String?
             var postgres: PostgresOut?
         }
         struct PostgresOut: Encodable {
@@ -61,7 +67,7 @@ struct SandboxUpCommand: AsyncParsableCommand {
     func run() async throws {
         let ttl = try parseDuration(self.ttl, flag: "--ttl")
         let spec = try stack.stack(environment: CommandEnvironment.read())
-        let backend = try await engine.backend()
+        let backend = try await engine.sandboxBackend(onSwarm: true)
         let logger = engine.logger
         let options = stack.sandboxOptions
         let output = try await interruptible {
@@ -80,7 +86,7 @@ struct SandboxUpCommand: AsyncParsableCommand {
             return Output(
                 project: project.name, network: project.networkName, expiresAt: SandboxProject.rfc3339(project.expiresAt),
                 services: sandbox.services.map { s in
-                    Output.ServiceOut(name: s.name, role: s.role.rawValue, container: s.containerName, address: s.address,
+                    Output.ServiceOut(name: s.name, role: s.role.rawValue, container: s.containerName, address: s.address, node: s.node,
                                postgres: s.role == .postgres ? Output.PostgresOut(
                                 host: s.name, port: 5432, user: s.postgresUser ?? "postgres", password: s.postgresPassword ?? "",
                                 database: s.postgresDatabase ?? "postgres",
@@ -95,7 +101,7 @@ struct SandboxUpCommand: AsyncParsableCommand {
         print("project  \(output.project)  (expires \(output.expiresAt))")
         print("network  \(output.network)  (internal: reachable only from containers on it)")
         for s in output.services {
-            print("service  \(s.name)  \(s.container)  \(s.address ?? "-")")
+            print("service  \(s.name)  \(s.container)  \(s.address ?? "-")" + (s.node.map { "  on node \($0)" } ?? ""))
             if let pg = s.postgres { print("         \(pg.url)") }
         }
         for c in output.isolation { print("check    \(c.name): \(c.status.rawValue) — \(c.evidence)") }

@@ -1,0 +1,122 @@
+import DockerEngine
+import Foundation
+import Logging
+
+extension SwarmSandboxBackend {
+    /// Removes everything labelled with `project` through the manager: its services (their task containers
+    /// and tmpfs mounts go with them on every node), then waits until the manager lists no task of them,
+    /// then its configs and networks (retried while the overlay's endpoints drain), then sweeps once more.
+    /// 404 counts as done, so it is idempotent; nothing without the project's label is touched.
+    func teardownOnSwarm(project: String, logger: Logger) async throws -> TeardownReport {
+        precondition(!project.isEmpty)
+        let filter = DockerFilters.label(SandboxProject.Label.project, project)
+        var report = TeardownReport(project: project)
+        var firstError: (any Error)?
+        func note(_ error: any Error, _ what: String) {
+            logger.warning("teardown step failed", metadata: ["sandbox.project": "\(project)", "step": "\(what)", "error": "\(error)"])
+            if firstError == nil { firstError = error }
+        }
+        for pass in 0 ..< 2 {
+            var removed: [String] = []
+            do {
+                for s in try await client.listServices(filters: filter) where s.spec.labels[SandboxProject.Label.project] == project {
+                    do { try await client.removeService(s.id) } catch let e as DockerError where e.isNotFound {}
+                    removed.append(s.id)
+                    report.containers += 1
+                }
+            } catch { note(error, "services") }
+            // "Done" means done on every node: the manager drops a task once its node reports it shut down.
+            do { try await waitTasksGone(project: project, services: removed) } catch { note(error, "tasks") }
+            do {
+                for c in try await client.listConfigs(filters: filter) where c.spec?.labels?[SandboxProject.Label.project] == project {
+                    try await Self.removeConfig(c.id, client: client)
+                }
+            } catch { note(error, "configs") }
+            do {
+                for network in try await client.listNetworks(filters: filter) where network.labels?[SandboxProject.Label.project] == project {
+                    var attempt = 0
+                    while true {
+                        do {
+                            try await client.removeNetwork(network.id)
+                            report.networks += 1
+                            break
+                        } catch let e as DockerError where e.isNotFound {
+                            break
+                        } catch let e as DockerError where (e.code == .forbidden || e.isConflict || e.code == .serverError) && attempt < 100 {
+                            // "network is in use by task …" until the nodes have detached the tasks.
+                            attempt += 1
+                            try await Task.sleep(for: .milliseconds(100 * min(attempt, 5)))
+                        }
+                    }
+                }
+            } catch { note(error, "networks") }
+            // A second pass only for what appeared meanwhile (a create of a cancelled provisioning in flight).
+            guard pass == 0, firstError == nil else { break }
+            let late = ((try? await client.listServices(filters: filter)) ?? []).count + ((try? await client.listNetworks(filters: filter)) ?? []).count
+            if late == 0 { break }
+            logger.debug("teardown found late resources; sweeping again", metadata: ["sandbox.project": "\(project)"])
+        }
+        if let firstError {
+            throw SandboxError(code: .teardown, message: "teardown of \(project) was incomplete: \(firstError)", underlying: firstError)
+        }
+        return report
+    }
+
+    /// Waits (up to a minute) until the manager lists no task of the project: a removed service's tasks
+    /// stay listed, desired state `remove`, until their node has shut their containers down and removed
+    /// them. They are found by their containers' labels (or their service), since `GET /tasks` cannot
+    /// filter on those and a removed service's id is a 404 for its filter.
+    private func waitTasksGone(project: String, services: [String]) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        let removed = Set(services)
+        while true {
+            let left = try await client.listTasks().filter {
+                removed.contains($0.serviceID ?? "") || $0.spec?.containerSpec?.labels?[SandboxProject.Label.project] == project
+            }
+            if left.isEmpty { return }
+            if ContinuousClock.now > deadline {
+                let nodes = Set(left.compactMap(\.nodeID)).sorted().joined(separator: ", ")
+                throw SandboxError(code: .teardown, message: "\(left.count) task(s) of \(project) still on node(s) \(nodes) after 60 s (a node that is down removes them when it rejoins)")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Every project of ours on the swarm, from the labels of its services, networks and configs.
+    func projectsOnSwarm() async throws -> [ProjectSummary] {
+        let key = SandboxProject.Label.project
+        let filter = DockerFilters.label(key)
+        async let services = client.listServices(filters: filter)
+        async let networks = client.listNetworks(filters: filter)
+        async let configs = client.listConfigs(filters: filter)
+        var byName: [String: ProjectSummary] = [:]
+        func touch(_ labels: [String: String]?) -> String? {
+            guard let labels, let name = labels[key], !name.isEmpty else { return nil }
+            var p = byName[name] ?? ProjectSummary(name: name, kind: labels[SandboxProject.Label.kind] ?? "?", containers: [], networks: 0, volumes: 0)
+            if let e = labels[SandboxProject.Label.expiresAt].flatMap(SandboxProject.parseRFC3339) { p.expiresAt = min(p.expiresAt ?? e, e) }
+            p.owner = p.owner ?? labels[SandboxProject.Label.owner]
+            p.holds = p.holds ?? labels[SandboxProject.Label.holds]
+            byName[name] = p
+            return name
+        }
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let ours = try await services
+        let tasks = ours.isEmpty ? [] : (try? await client.listTasks(filters: ["service": ours.map(\.id)])) ?? []
+        for s in ours {
+            guard let name = touch(s.spec.labels) else { continue }
+            let task = tasks.filter { $0.serviceID == s.id }.first { $0.desiredState == "running" || $0.desiredState == "complete" }
+            byName[name]!.containers.append(.init(name: s.spec.name, service: s.spec.labels[SandboxProject.Label.service], state: task?.status?.state ?? "no task"))
+            if let created = s.createdAt.flatMap({ iso.date(from: String($0.prefix(23)) + "Z") ?? SandboxProject.parseRFC3339($0) }) {
+                byName[name]!.createdAt = min(byName[name]!.createdAt ?? created, created)
+            }
+        }
+        for n in try await networks { if let name = touch(n.labels) { byName[name]!.networks += 1 } }
+        for c in try await configs { _ = touch(c.spec?.labels) }
+        return byName.values.map { p in
+            var p = p
+            p.ownerState = ProjectOwner.state(label: p.owner)
+            return p
+        }.sorted { $0.name < $1.name }
+    }
+}
