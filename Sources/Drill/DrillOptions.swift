@@ -19,6 +19,10 @@ public struct DrillOptions: Sendable {
     public var keepTTL: Double = 86400
     /// The job budget shared by every concurrent `pg_restore -j` (default: the machine's cores).
     public var jobs: Int = DrillOptions.defaultJobs
+    /// Postgres instances the set is spread over (`InstancePlan`); nil: one per machine the backend can
+    /// place them on (`placementSlots`: a swarm's ready nodes), one when the stack has app services or
+    /// job checks (they reach the databases at the service `postgres`).
+    public var instances: Int?
     /// The machine's cores, at least 2.
     public static let defaultJobs = max(2, ProcessInfo.processInfo.activeProcessorCount)
     /// The keys trusted to sign sets (`--trusted-keys`): with them the manifest's signature must verify

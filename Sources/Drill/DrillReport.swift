@@ -66,6 +66,10 @@ public struct DrillReport: Codable, Sendable {
         /// The database the dump itself says it was taken from (its archive header's `dbname:`), when its
         /// table of contents could be read.
         public var archiveDatabase: String?
+        /// The Postgres instance (service) it was restored on, when the set was spread over several.
+        public var instance: String?
+        /// The swarm node that instance ran on (a swarm backend only).
+        public var node: String?
     }
 
     public struct Versions: Codable, Sendable {

@@ -14,10 +14,19 @@ extension DrillRun {
             ledger.line("roles: the set's globals object did not decrypt (see decrypt.globals); databases restore without their roles")
             return RoleRestore.Outcome(errors: ["the globals object did not decrypt"])
         }
-        guard let pg = sandbox.service(role: .postgres) else { return nil }
-        let target = PostgresTarget.superuser(of: pg, backend: sandbox.backend)
+        let instances = sandbox.services.filter { $0.role == .postgres }
+        guard !instances.isEmpty else { return nil }
         return try await stage("roles") {
-            let outcome = try await RoleRestore(target: target).run(globals: globals, roles: manifest.roles, loginPassword: options.loginPassword)
+            // On every instance: a database's roles are wherever it is restored.
+            let outcomes = Mutex<[String: RoleRestore.Outcome]>([:])
+            try await Concurrently.forEach(instances, limit: instances.count) { pg in
+                let target = PostgresTarget.superuser(of: pg, backend: sandbox.backend)
+                let o = try await RoleRestore(target: target).run(globals: globals, roles: manifest.roles, loginPassword: self.options.loginPassword)
+                outcomes.withLock { $0[pg.name] = o }
+            }
+            let all = outcomes.withLock { $0 }
+            var outcome = all[instances[0].name]!
+            for pg in instances.dropFirst() { outcome.errors += (all[pg.name]?.errors ?? []).map { "\(pg.name): \($0)" } }
             ledger.line("roles: \(outcome.applied) statement(s) of the globals, \(outcome.loginRoles.count) login role(s) given the drill's login password"
                         + (outcome.errors.isEmpty ? "" : "; \(outcome.errors.count) error(s)") + (outcome.refused.isEmpty ? "" : "; \(outcome.refused.count) refused"))
             return outcome
@@ -30,7 +39,7 @@ extension DrillRun {
         return try await stage("privileges") {
             let out = Mutex<[String: PrivilegeRestore.Outcome]>([:])
             try await Concurrently.forEach(restored.databases.filter { restored.privileges[$0] != nil }, limit: max(1, options.jobs)) { db in
-                let outcome = try await PrivilegeRestore.apply(restored.privileges[db]!, target: restored.target.database(db))
+                let outcome = try await PrivilegeRestore.apply(restored.privileges[db]!, target: restored.target(for: db))
                 out.withLock { $0[db] = outcome }
             }
             return out.withLock { $0 }

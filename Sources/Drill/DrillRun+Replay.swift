@@ -15,7 +15,7 @@ extension DrillRun {
                          fix: "drill a set that holds acp_audit, or leave out --receipts", seconds: (ContinuousClock.now - t0).inSeconds)
             return
         }
-        let replay = ReceiptReplay(store: store, until: options.until, target: restored.target.database(db), role: RestoreScript.restoreRole(for: db))
+        let replay = ReceiptReplay(store: store, until: options.until, target: restored.target(for: db), role: RestoreScript.restoreRole(for: db))
         let outcome: ReceiptReplay.Outcome
         do { outcome = try await replay.run() } catch {
             if Task.isCancelled || error is CancellationError { throw CancellationError() }
@@ -41,7 +41,7 @@ extension DrillRun {
     func auditDatabase(_ restored: Restored) async -> String? {
         let ordered = restored.databases.filter { $0 == "acp_audit" } + restored.databases.filter { $0 != "acp_audit" }.sorted()
         for db in ordered {
-            let rows = try? await restored.target.database(db).query("SELECT to_regclass('public.audit_logs') IS NOT NULL")
+            let rows = try? await restored.target(for: db).query("SELECT to_regclass('public.audit_logs') IS NOT NULL")
             if rows?.first?.first == "t" { return db }
         }
         return nil

@@ -87,20 +87,29 @@ public final class DrillRun: Sendable {
             let transfer = SetTransfer(source: options.source, decryption: options.decryption, jobs: options.jobs, scratch: scratch, ledger: ledger)
             // The sandbox is provisioned while the set downloads and decrypts.
             let sandboxProject = project
-            async let provisioned = stage("provision", concurrent: true) { try await provision(sandboxProject) }
+            let instances = await instanceCount(databases: Set(manifest.objects.compactMap(\.database)).count)
+            async let provisioned = stage("provision", concurrent: true) { try await provision(sandboxProject, instances: instances) }
             let objects = try await stage("download", budget: options.budgets.download) { try await transfer.download(manifest) }
             let sandbox = try await provisioned
+            let placement = Self.placement(manifest, sandbox: sandbox)
+            if !placement.isEmpty {
+                for pg in sandbox.services where pg.role == .postgres {
+                    let dbs = placement.filter { $0.value.name == pg.name }.map(\.key).sorted()
+                    ledger.line("instance \(pg.name)\(pg.node.map { " on node \($0)" } ?? ""): \(dbs.joined(separator: ", "))")
+                }
+            }
             // The isolation probes (a second, most of it the DNS probe's resolver timeout) run alongside the
             // decrypt and the restore: restoring into the sandbox cannot reach production; what could — the
             // stack's app services, and the verdict — waits for them.
             async let isolated: Void = stage("isolation", concurrent: true) { await assertIsolation(sandbox) }
             // Decrypted straight into the sandbox: no plaintext dump on the host's disk.
-            let plain = try await stage("decrypt", budget: options.budgets.decrypt) { try await transfer.decrypt(manifest, objects: objects, into: sandbox) }
+            let plain = try await stage("decrypt", budget: options.budgets.decrypt) { try await transfer.decrypt(manifest, objects: objects, into: sandbox, placement: placement) }
             if !plain.dumps.isEmpty {
                 // The set's roles first (a policy or a default privilege names them); owners and grants
                 // after the replay, once the dumps' own code has run contained (docs/EVIDENCE.md).
                 let roles = try await restoreRoles(plain.globals, manifest: manifest, sandbox: sandbox)
-                let restore = DatabaseRestore(sandbox: sandbox, jobs: options.jobs, budgetPerDatabase: options.budgets.restorePerDatabase, ledger: ledger)
+                let restore = DatabaseRestore(sandbox: sandbox, jobs: options.jobs, budgetPerDatabase: options.budgets.restorePerDatabase, ledger: ledger,
+                                              placement: placement)
                 let restored = try await stage("restore") { try await restore.run(plain.dumps, manifest: manifest, fidelity: roles != nil) }
                 if options.receipts != nil { try await stage("replay") { try await replayReceipts(restored) } }
                 let privileges = try await restorePrivileges(restored)

@@ -83,7 +83,8 @@ struct SetTransfer: Sendable {
     /// goes over exec stdin into `DatabaseRestore.folder`, so no plaintext dump touches the host's disk);
     /// the small roots snapshot is decrypted into memory. A wrong identity is named before anything is
     /// decrypted; a dump whose decryption fails (age's authentication) is removed from the sandbox.
-    func decrypt(_ manifest: Manifest, objects: [Fetched], into sandbox: Sandbox) async throws -> Plain {
+    /// `placement` names each database's Postgres instance when the set is spread over several (else the first).
+    func decrypt(_ manifest: Manifest, objects: [Fetched], into sandbox: Sandbox, placement: [String: Sandbox.Service] = [:]) async throws -> Plain {
         let (decryption, source, ledger) = (self.decryption, self.source, self.ledger)
         let opens = try await BlockingExecutor.run("drill") { decryption.recipientFingerprints() }
         if let opens, !opens.contains(manifest.recipientFingerprint) {
@@ -98,8 +99,11 @@ struct SetTransfer: Sendable {
             throw SandboxError(code: .notFound, message: "the drill stack has no Postgres service (x-acp-drill-role: postgres)")
         }
         let folder = DatabaseRestore.folder
-        let made = try await sandbox.run(["mkdir", "-p", "-m", "0700", folder], in: pg)
-        guard made.exitCode == 0 else { throw SandboxError(code: .exec, message: "cannot create \(folder) in \(pg.containerName): \(made.stderrText)") }
+        let instances = sandbox.services.filter { i in i.role == .postgres && (i.name == pg.name || placement.values.contains { $0.name == i.name }) }
+        for instance in instances {
+            let made = try await sandbox.run(["mkdir", "-p", "-m", "0700", folder], in: instance)
+            guard made.exitCode == 0 else { throw SandboxError(code: .exec, message: "cannot create \(folder) in \(instance.containerName): \(made.stderrText)") }
+        }
         let fix = decryption.kind == "age" ? "confirm ACP_BACKUP_AGE_IDENTITY matches the recipient used at backup; a truncated or altered object fails age's authentication"
             : "confirm ACP_BACKUP_GPG_HOMEDIR holds the secret key of the recipient used at backup"
         let result = Mutex(Plain(dumps: [:], snapshot: nil))
@@ -110,6 +114,7 @@ struct SetTransfer: Sendable {
             do {
                 let size: Int64
                 if let db = f.object.database {
+                    let pg = placement[db] ?? pg
                     let file = "\(folder)/\(db).dump"
                     let r = try await sandbox.pipe([step.executable] + step.arguments, environment: step.environment,
                                                    into: ["sh", "-c", #"umask 077; cat > "$1""#, "sh", file], in: pg)

@@ -31,7 +31,7 @@ extension EngineOptions {
             return SwarmSandboxBackend(client: client)
         case .swarm:
             guard onSwarm else {
-                printError("error: this command does not run on a swarm yet: the drill's and the backup's data path there is issue #16's next step (docs/SWARM.md)")
+                printError("error: this command runs on one engine, not on a swarm (on a swarm: run, up, exec, run-in, ls, down, gc)")
                 printError("hint: --backend engine runs it on the engine at \(client.host) alone.")
                 throw DrillExit.configuration
             }

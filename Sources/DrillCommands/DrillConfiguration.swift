@@ -95,6 +95,7 @@ enum DrillConfiguration {
         options.keepTTL = DurationText.positiveSeconds(flags.keepTtl) ?? options.keepTTL
         options.maxAge = DurationText.positiveSeconds(flags.maxAge) ?? options.maxAge
         if let jobs = flags.jobs { options.jobs = jobs }
+        options.instances = flags.instances
         options.customerRoots = customer
         options.receipts = receipts
         options.until = until

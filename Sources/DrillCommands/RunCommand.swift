@@ -95,7 +95,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Keep the sandbox for inspection (acp-drill down PROJECT removes it).") var keep = false
     @Option(help: ArgumentHelp("How long a kept sandbox lives before gc may remove it.", valueName: "duration")) var keepTtl = "24h"
     @Option(help: ArgumentHelp("Time budgets, e.g. restore=10m,total=15m (download, decrypt, restore per database, verify, total).", valueName: "list")) var budget: [String] = []
-    @Option(help: ArgumentHelp("The job budget shared by the concurrent restores (default: the machine's cores).", valueName: "n")) var jobs: Int?
+    @Option(help: ArgumentHelp("The job budget shared by the concurrent restores (default: the machine's cores); on a swarm, each instance's.", valueName: "n")) var jobs: Int?
+    @Option(help: ArgumentHelp("Postgres instances to spread the set's databases over, largest first onto the least loaded (default: on a swarm one per ready node, at most one per database; else 1; always 1 for a stack with app services or job checks, which reach the databases at the service postgres). The report names each database's instance and node.", valueName: "n")) var instances: Int?
     @Option(help: ArgumentHelp("The public keys trusted to sign sets (acp-drill keys generate; or ACP_DRILL_TRUSTED_KEYS): an unsigned, altered or foreign-signed set is refused.", valueName: "file")) var trustedKeys: String?
     @Option(help: ArgumentHelp("The transparency keys you pin (JSON lines: key_id, public_key hex, valid_from, valid_to; or ACP_DRILL_TRANSPARENCY_KEYS): roots verify with these only, and a key the restored database carries but this file does not fails verify_chain.", valueName: "file")) var transparencyKeys: String?
     @Option(help: ArgumentHelp("Customer-archived transparency roots (JSON lines or array) the restored roots must match.", valueName: "file")) var customerRoots: String?
@@ -119,6 +120,7 @@ struct RunCommand: AsyncParsableCommand {
         _ = try parseDuration(keepTtl, flag: "--keep-ttl")
         _ = try parseDuration(maxAge, flag: "--max-age")
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let instances, instances < 1 { throw ValidationError("--instances must be at least 1") }
         if let until, UTCTime.parse(until) == nil { throw ValidationError("--until \(until): not a time (e.g. 2026-05-16T10:00:00Z or 2026-05-16 10:00:00.5+02)") }
     }
 
@@ -144,7 +146,7 @@ struct RunCommand: AsyncParsableCommand {
             for problem in unwritable { printError("error: \(problem); nothing was started") }
             throw DrillExit.configuration
         }
-        let backend = try await engine.sandboxBackend()
+        let backend = try await engine.sandboxBackend(onSwarm: true)
         let progress = DrillProgress(terminal: isatty(2) == 1)
         let drill = DrillRun(options: options, backend: backend, logger: logger) { progress.handle($0) }
         let report: DrillReport

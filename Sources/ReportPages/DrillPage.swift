@@ -77,7 +77,7 @@ public enum DrillPage {
             for status in CheckResult.Status.allCases { counts[status.rawValue] = r.checks.filter { $0.status == status }.count }
             counts["failed"] = r.checks.filter { $0.status.isFailure }.count
             databases = r.databases.map { d in
-                Row(cells: [Cell(text: d.name, num: false), Cell(text: d.restored ? "restored" : "not restored", num: false),
+                Row(cells: [Cell(text: d.name, num: false), Cell(text: (d.restored ? "restored" : "not restored") + Self.place(d), num: false),
                             Cell(text: "\(d.rowCounts.count)", num: true), Cell(text: "\(d.rowCounts.values.reduce(0, +))", num: true),
                             Cell(text: Self.bytes(d.dumpBytes), num: true), Cell(text: d.plaintextBytes.map(Self.bytes) ?? "—", num: true),
                             Cell(text: d.restoreSeconds.map { String(format: "%.2f s", $0) } ?? "—", num: true), Cell(text: d.jobs.map { "\($0)" } ?? "—", num: true)])
@@ -90,6 +90,12 @@ public enum DrillPage {
             hasJobs = !jobs.isEmpty
             recoveryPoint = Self.recoveryPoint(r)
             generated = "written by acp-drill \(ToolVersion.current) from report schema \(r.schemaVersion)"
+        }
+
+        /// ` on postgres-2, node acp-swarm-3` for a database of a set spread over several instances or nodes.
+        static func place(_ d: DrillReport.Database) -> String {
+            let parts = [d.instance, d.node.map { "node \($0)" }].compactMap { $0 }
+            return parts.isEmpty ? "" : " on " + parts.joined(separator: ", ")
         }
 
         static func bytes(_ n: Int64) -> String {

@@ -239,7 +239,7 @@ extension Sandbox {
     }
 
     /// 32 random characters from [A-Za-z0-9]: an ephemeral credential that dies with the sandbox.
-    static func randomPassword() -> String {
+    public static func randomPassword() -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var rng = SystemRandomNumberGenerator()
         return String((0 ..< 32).map { _ in alphabet[Int.random(in: 0 ..< alphabet.count, using: &rng)] })

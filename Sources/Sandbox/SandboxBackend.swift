@@ -69,9 +69,15 @@ public protocol SandboxBackend: Sendable {
 
     /// Removes expired projects (every project of ours with `all`); returns what was (or would be) removed.
     func gc(all: Bool, dryRun: Bool, now: Date, logger: Logger) async throws -> [ProjectSummary]
+
+    /// How many machines a sandbox's Postgres instances can be spread over: a drill restores its set on
+    /// that many instances at once (1: one engine, one host).
+    func placementSlots() async -> Int
 }
 
 extension SandboxBackend {
+    public func placementSlots() async -> Int { 1 }
+
     /// `gc` before a run: expired projects and orphans go; a failure to remove one is logged, never a
     /// reason to fail the run. Returns what was removed (a drill names it in its report).
     @discardableResult

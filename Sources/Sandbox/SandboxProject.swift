@@ -17,6 +17,8 @@ public struct SandboxProject: Sendable, Hashable, CustomStringConvertible {
         public static let owner = "dev.acp-drill.owner"
         /// What a drill's project holds (the set and its databases), named when an orphan is reclaimed.
         public static let holds = "dev.acp-drill.holds"
+        /// On a swarm, a service that is not one of the stack's: a job (`job`) or a workspace (`workspace`).
+        public static let helper = "dev.acp-drill.helper"
         public static let composeProject = "com.docker.compose.project"
         public static let composeService = "com.docker.compose.service"
         public static let composeNumber = "com.docker.compose.container-number"

@@ -4,7 +4,8 @@ import Foundation
 
 extension SwarmSandboxBackend {
     /// The six isolation assertions on a swarm (docs/SWARM.md): `dns` and `tcp` probed by a job beside the
-    /// first Postgres service, `redis` by a job beside Redis, `network`, `volumes` and `host` read from the
+    /// first Postgres service, on the internal network alone as the service is (not from a workspace,
+    /// which is also on the relay network), `redis` by a job beside Redis, `network`, `volumes` and `host` read from the
     /// manager (the overlay's tasks, the service specs). A check that cannot run is a failure.
     func isolationOnSwarm(_ sandbox: Sandbox) async -> [CheckResult] {
         guard let probe = sandbox.service(role: .postgres) ?? sandbox.services.first else {
@@ -54,7 +55,7 @@ extension SwarmSandboxBackend {
         }
         let script = (dnsScript + tcpScript).joined(separator: " ") + " wait"
         let r: CommandResult
-        do { r = try await run(["sh", "-c", script], in: probe, env: [], stdin: nil) } catch {
+        do { r = try await runBesideCollect(probe, command: ["sh", "-c", script]) } catch {
             return [.failed("isolation.dns", "probe failed: \(error)"), .failed("isolation.tcp", "probe failed: \(error)")]
         }
         let lines = r.stdoutText.split(separator: "\n").map(String.init)
@@ -146,7 +147,7 @@ extension SwarmSandboxBackend {
     private func checkRedis(_ sandbox: Sandbox) async -> [CheckResult] {
         guard let redis = sandbox.service(role: .redis) else { return [.skipped("isolation.redis", "the stack has no Redis service")] }
         do {
-            let r = try await run(["redis-cli", "-h", redis.name, "dbsize"], in: redis, env: [], stdin: nil)
+            let r = try await runBesideCollect(redis, command: ["redis-cli", "-h", redis.name, "dbsize"])
             let size = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
             return [size == "0"
                 ? .passed("isolation.redis", "\(redis.name) answers and holds no keys (DBSIZE 0)")

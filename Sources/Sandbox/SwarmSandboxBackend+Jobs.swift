@@ -1,3 +1,4 @@
+import Common
 import DockerEngine
 import Foundation
 
@@ -65,8 +66,15 @@ extension SwarmSandboxBackend {
         }.exitCode
     }
 
+    /// `runBeside`, its output collected.
+    func runBesideCollect(_ service: Sandbox.Service, command: [String], env: [String] = []) async throws -> CommandResult {
+        let out = OutputCollector()
+        let code = try await runBeside(service, command: command, env: env, stdin: nil) { out.append($0, $1) }
+        return out.result(exitCode: code)
+    }
+
     /// The project a service belongs to, from its labels.
-    private func projectOf(_ service: Sandbox.Service) async throws -> SandboxProject {
+    func projectOf(_ service: Sandbox.Service) async throws -> SandboxProject {
         let found = try await client.listServices(filters: ["id": [service.containerID]]).first { $0.id == service.containerID }
         guard let labels = found?.spec.labels, let name = labels[SandboxProject.Label.project] else {
             throw SandboxError(code: .notFound, message: "service \(service.name) is gone from the swarm")
@@ -89,9 +97,10 @@ extension SwarmSandboxBackend {
             throw SandboxError(code: .imageMissing, message: "image \(job.image) is not on the swarm's manager (nothing is pulled: load it on every node, e.g. scripts/swarm.sh)", underlying: e)
         }
         let suffix = String(UUID().uuidString.lowercased().prefix(6))
-        let name = "\(project.name)_\(job.purpose)-\(suffix)"
+        let name = Self.serviceName(project, "\(job.purpose)-\(suffix)")
         var labels = project.containerLabels(service: job.purpose, role: .app)
         labels[SandboxProject.Label.composeOneoff] = "True"
+        labels[SandboxProject.Label.helper] = "job"
         let client = self.client
         var configID: String?
         var serviceID: String?

@@ -4,7 +4,15 @@ import Logging
 
 extension SwarmSandboxBackend {
     /// The swarm name of a project's service: service names are swarm-wide, so they carry the project's.
-    static func serviceName(_ project: SandboxProject, _ service: String) -> String { "\(project.name)_\(service)" }
+    /// A swarm takes at most 63 characters: a longer name keeps its start and ends in a hash of the whole.
+    static func serviceName(_ project: SandboxProject, _ service: String) -> String {
+        let full = "\(project.name)_\(service)"
+        guard full.count > 63 else { return full }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in full.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let tag = String(String(hash, radix: 36).prefix(8))
+        return String(full.prefix(63 - tag.count - 1)) + "-" + tag
+    }
 
     /// Creates the overlay network, then the services level by level (each ready before its dependents).
     func build(_ spec: StackSpec, in sandbox: Sandbox, holdBack: Set<String>, progress: ProgressHandler?) async throws {
@@ -197,7 +205,7 @@ extension SwarmSandboxBackend {
     /// Finds a live project's services again through the manager.
     func attachOnSwarm(project name: String, networkName: String?, logger: Logger) async throws -> Sandbox {
         let services = try await client.listServices(filters: .label(SandboxProject.Label.project, name))
-            .filter { $0.spec.labels[SandboxProject.Label.project] == name && $0.spec.mode.replicated != nil }
+            .filter { $0.spec.labels[SandboxProject.Label.project] == name && $0.spec.labels[SandboxProject.Label.helper] == nil }
         guard let first = services.first else {
             throw SandboxError(code: .notFound, message: "no sandbox project \(name) on this swarm (acp-drill ls lists them)")
         }

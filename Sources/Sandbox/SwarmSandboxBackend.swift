@@ -75,11 +75,17 @@ public struct SwarmSandboxBackend: SandboxBackend {
 
     public func stream(_ command: [String], in service: Sandbox.Service, env: [String], stdin: (any ExecInput)?,
                        output: @escaping @Sendable (OutputChannel, UnsafeRawBufferPointer) throws -> Void) async throws -> Int {
-        try await runBeside(service, command: command, env: env, stdin: stdin, output: output)
+        try await runInWorkspace(service, command: command, env: env, stdin: stdin, output: output)
     }
 
+    /// Into the service's workspace (where its commands run), as a tar stream through the relay.
     public func copy(_ files: [(name: String, hostPath: String)], into service: Sandbox.Service, directory: String) async throws {
-        throw SandboxError(code: .exec, message: "files cannot be copied into \(service.name) on a swarm: a manager has no archive call for a task on another node (docs/SWARM.md)")
+        let folder = (directory as NSString).lastPathComponent
+        let parent = (directory as NSString).deletingLastPathComponent
+        let tar = try TarStream(entries: [TarEntry(name: folder, content: .directory, mode: 0o755)]
+            + files.map { TarEntry(name: "\(folder)/\($0.name)", content: .file(path: $0.hostPath), mode: 0o644) })
+        let r = try await run(["tar", "-x", "-m", "--no-same-owner", "-C", parent.isEmpty ? "/" : parent, "-f", "-"], in: service, env: [], stdin: TarInput(tar))
+        guard r.exitCode == 0 else { throw SandboxError(code: .exec, message: "copying into \(service.name)'s workspace: \(r.stderrText)") }
     }
 
     public func state(of service: Sandbox.Service) async throws -> ServiceState {
@@ -112,6 +118,9 @@ public struct SwarmSandboxBackend: SandboxBackend {
 
     public func projects() async throws -> [ProjectSummary] { try await projectsOnSwarm() }
 
+    /// The ready, active nodes.
+    public func placementSlots() async -> Int { max(1, (try? await client.listNodes().filter(\.isSchedulable).count) ?? 1) }
+
     public func gc(all: Bool, dryRun: Bool, now: Date, logger: Logger) async throws -> [ProjectSummary] {
         let doomed = try await projects().filter { all || $0.collectReason(now: now) != nil }
         guard !dryRun else { return doomed }
@@ -124,6 +133,13 @@ public struct SwarmSandboxBackend: SandboxBackend {
         if let firstError { throw firstError }
         return doomed
     }
+}
+
+/// A tar stream as a command's stdin.
+struct TarInput: ExecInput {
+    let tar: TarStream
+    init(_ tar: TarStream) { self.tar = tar }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try tar.read(into: buffer) }
 }
 
 /// A command's output, collected per channel.

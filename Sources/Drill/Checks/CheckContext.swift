@@ -11,6 +11,8 @@ import Synchronization
 public final class CheckContext: Sendable {
     public let databases: [String]
     let target: PostgresTarget
+    /// Each database's instance, when the set was spread over several.
+    let instances: [String: PostgresTarget]
     public let sandbox: Sandbox
     public let manifest: Manifest
     /// The separately stored roots snapshot, decrypted (nil when the set has none).
@@ -30,6 +32,7 @@ public final class CheckContext: Sendable {
          roles: RoleRestore.Outcome? = nil, privileges: [String: PrivilegeRestore.Outcome] = [:]) {
         databases = restored.databases
         target = restored.target
+        instances = restored.instances
         sandbox = restored.sandbox
         self.manifest = manifest
         self.snapshot = snapshot
@@ -114,7 +117,7 @@ public final class CheckContext: Sendable {
     }
 
     /// The restored server, in database `db`.
-    public func target(_ db: String) -> PostgresTarget { target.database(db) }
+    public func target(_ db: String) -> PostgresTarget { (instances[db] ?? target).database(db) }
 
     /// The databases the set holds (those with an object).
     public var inSet: Set<String> { Set(manifest.objects.compactMap { $0.database }) }

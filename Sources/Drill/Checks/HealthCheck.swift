@@ -27,9 +27,11 @@ struct HealthCheck: DrillCheck {
             switch service.role {
             case .postgres:
                 let script = #"for db; do psql -X -q -At -d "$db" -c 'SELECT 1' >/dev/null || { echo "no answer from $db" >&2; exit 1; }; done"#
-                let r = try await sandbox.run(["sh", "-c", script, "sh"] + context.databases, in: service, env: context.target.env)
+                // Each instance answers in the databases restored on it.
+                let mine = context.databases.filter { context.target($0).service.name == service.name }
+                let r = try await sandbox.run(["sh", "-c", script, "sh"] + mine, in: service, env: context.target.env)
                 guard r.exitCode == 0 else { return (false, "\(service.containerName): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))") }
-                return (true, "\(service.containerName) running; SELECT 1 answered in \(context.databases.count) restored database(s)")
+                return (true, "\(service.containerName) running\(service.node.map { " on node \($0)" } ?? ""); SELECT 1 answered in \(mine.count) restored database(s)")
             case .redis:
                 let r = try await sandbox.run(["redis-cli", "ping"], in: service)
                 let out = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
