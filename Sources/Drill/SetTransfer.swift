@@ -100,7 +100,8 @@ struct SetTransfer: Sendable {
         }
         let folder = DatabaseRestore.folder
         let instances = sandbox.services.filter { i in i.role == .postgres && (i.name == pg.name || placement.values.contains { $0.name == i.name }) }
-        for instance in instances {
+        // At once: on a swarm, each instance's first command also starts its workspace.
+        try await Concurrently.forEach(instances, limit: instances.count) { instance in
             let made = try await sandbox.run(["mkdir", "-p", "-m", "0700", folder], in: instance)
             guard made.exitCode == 0 else { throw SandboxError(code: .exec, message: "cannot create \(folder) in \(instance.containerName): \(made.stderrText)") }
         }

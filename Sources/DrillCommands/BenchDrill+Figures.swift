@@ -11,6 +11,8 @@ struct Figures: Sendable {
     var ours: DrillReport?
     var sequential: Baselines.Timings?
     var floor: Baselines.Timings?
+    /// The same drill on a swarm, by the number of nodes its Postgres instances were spread over.
+    var swarm: [(nodes: Int, report: DrillReport)] = []
 
     func oursStage(_ name: String) -> DrillReport.Stage? { ours?.stages.first { $0.name == name } }
 
@@ -62,6 +64,17 @@ struct Figures: Sendable {
         if let r = floorRatio {
             Swift.print(String(format: "acp-drill restore / floor restore: %.2f× (goal ≤ 1.3×)", r))
         }
+        for (nodes, r) in swarm {
+            let stage = { (name: String) in r.stages.first { $0.name == name }?.seconds }
+            guard let total = stage("total"), let engine = oursStage("total")?.seconds, engine > 0 else { continue }
+            let restored = r.stages.first { $0.name == "restore" }.map { $0.offsetSeconds + $0.seconds }
+            var line = String(format: "on the swarm, Postgres on %d node(s): drill %.1f s = %.2f× the drill on one engine", nodes, total, total / engine)
+            if let restored, let ours = oursRestoredAt, ours > 0 { line += String(format: "; restored at %.1f s = %.2f×", restored, restored / ours) }
+            for name in ["provision", "decrypt", "restore", "checks", "teardown"] {
+                if let s = stage(name), let o = oursStage(name)?.seconds { line += String(format: "; %@ %.1f s (%.1f)", name, s, o) }
+            }
+            Swift.print(line + " — overhead of the swarm path on this machine's shared cores, not a speedup")
+        }
         if let c = chainRate {
             Swift.print(String(format: "verify-chain%@: %@ rows in %.2f s = %.0fk rows/s, end to end (goal ≥ 300k/s)", c.alone ? " alone" : " inside the drill",
                                c.rows.formatted(), c.seconds, Double(c.rows) / c.seconds / 1000))
@@ -94,6 +107,11 @@ struct Figures: Sendable {
             if let r = f.floorRatio { parts.append(String(format: "%.2f× the floor's restore", r)) }
             if let c = f.chainRate { parts.append(String(format: "verify-chain %.0fk rows/s", Double(c.rows) / c.seconds / 1000)) }
             if let t = f.oursStage("total") { parts.append(String(format: "drill %.1f s", t.seconds)) }
+            for (nodes, r) in f.swarm {
+                if let t = r.stages.first(where: { $0.name == "total" })?.seconds, let e = f.oursStage("total")?.seconds, e > 0 {
+                    parts.append(String(format: "swarm on %d node(s) %.2f×", nodes, t / e))
+                }
+            }
             Swift.print("  " + parts.joined(separator: ", "))
         }
     }

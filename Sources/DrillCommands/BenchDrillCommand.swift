@@ -32,6 +32,12 @@ struct BenchDrillCommand: AsyncParsableCommand {
             runbook / acp-drill (goal ≥ 2× at scale 50), acp-drill's restore / the floor's (goal ≤ 1.3×), and
             verify-chain's rows per second (goal ≥ 300k). A measurement, not a test: it never fails on a slow
             machine. The floor needs the PostgreSQL server binaries (scripts/bench.sh installs them).
+
+            With --swarm MANAGER, the same set is drilled again on that swarm (the source and the baselines
+            stay on the engine the host reaches): with its Postgres on one node, then spread over every ready
+            node. Each is printed as its overhead against the drill on one engine. Where the swarm's nodes
+            share this machine's cores (scripts/swarm.sh), that is the cost of the swarm path (scheduling,
+            overlay, relay, jobs), not a speedup; docs/SWARM.md gives the scaling on separate machines.
             """)
     )
 
@@ -42,6 +48,8 @@ struct BenchDrillCommand: AsyncParsableCommand {
     var jobs: Int = DrillOptions.defaultJobs
     @Flag(help: "Skip the runbook's sequential baseline.") var noSequential = false
     @Flag(help: "Skip the no-container floor.") var noFloor = false
+    @Option(help: ArgumentHelp("Also drill on the swarm whose manager is here (e.g. unix:///run/acp-swarm/node1.sock), on one node and on all.", valueName: "address"))
+    var swarm: String?
 
     func run() async throws {
         let client = try await engine.connect()
@@ -83,6 +91,23 @@ struct BenchDrillCommand: AsyncParsableCommand {
         guard report.verdict == .passed else { throw ValidationError("the drill did not pass: \(report.firstFailure ?? report.verdict.rawValue)") }
         f.ours = report
         f.encryptedBytes = report.set?.objects.reduce(0) { $0 + $1.size } ?? 0
+
+        if let swarm {
+            let manager = try await DockerClient.connect(hostFlag: swarm, environment: .system(variables: CommandEnvironment.read()), logger: logger)
+            guard try await SwarmSandboxBackend.isManager(manager) else { throw ValidationError("--swarm \(swarm) is not a manager of an active swarm") }
+            let backend = SwarmSandboxBackend(client: manager)
+            let slots = await backend.placementSlots()
+            for n in slots > 1 ? [1, slots] : [1] {
+                say("acp-drill run on the swarm, Postgres on \(n) node(s)")
+                var o = options
+                o.instances = n
+                let r = try await DrillRun(options: o, backend: backend, logger: logger) { event in
+                    if case .stageFinished(let s) = event, !s.name.contains(".") { say(String(format: "  %@ %.2f s", s.name, s.seconds)) }
+                }.run()
+                guard r.verdict == .passed else { throw ValidationError("the drill on the swarm did not pass: \(r.firstFailure ?? r.verdict.rawValue)") }
+                f.swarm.append((n, r))
+            }
+        }
 
         guard !noSequential || floorBin != nil else { return f }
         let manifest = try source.manifest(report.set?.timestamp ?? "")
