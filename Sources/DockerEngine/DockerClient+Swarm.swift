@@ -2,7 +2,7 @@ import CurlHTTP
 import Foundation
 import Synchronization
 
-/// The swarm calls of a manager: nodes, services (and jobs), tasks, service logs and configs (API 1.41).
+/// The swarm calls of a manager: nodes, services, tasks and service logs (API 1.41).
 extension DockerClient {
     /// Maps to `GET /nodes`.
     public func listNodes() async throws -> [SwarmNode] { try await get([SwarmNode].self, "/nodes") }
@@ -54,34 +54,5 @@ extension DockerClient {
         try await stream(HTTPRequest(.get, versioned(path, query)), describe: "GET \(path)") { chunk in
             try demuxer.withLock { try $0.feed(chunk, emit: onOutput) }
         }
-    }
-
-    /// Maps to `POST /configs/create`; the data is sent base64-encoded (at most 500 KB, the swarm's limit).
-    /// - Returns: the config id.
-    @discardableResult
-    public func createConfig(name: String, labels: [String: String], data: [UInt8]) async throws -> String {
-        struct Body: Encodable {
-            var Name: String
-            var Labels: [String: String]
-            var Data: String
-        }
-        struct Reply: Decodable {
-            var id: String
-            enum CodingKeys: String, CodingKey { case id = "ID" }
-        }
-        let response = try await call(.post, "/configs/create", json: Body(Name: name, Labels: labels, Data: Data(data).base64EncodedString()))
-        return try decode(Reply.self, from: response, request: "POST /configs/create").id
-    }
-
-    /// Maps to `GET /configs?filters=…`.
-    public func listConfigs(filters: DockerFilters = DockerFilters()) async throws -> [SwarmConfig] {
-        var query = DockerQuery()
-        if !filters.isEmpty { query["filters"] = filters.json }
-        return try await get([SwarmConfig].self, "/configs", query: query)
-    }
-
-    /// Maps to `DELETE /configs/{id}`.
-    public func removeConfig(_ id: String) async throws {
-        try await call(.delete, "/configs/\(DockerQuery.escape(id))")
     }
 }

@@ -66,6 +66,11 @@ final class DrillProgress: Sendable {
         if let s = report.sandbox {
             if s.kept {
                 print("kept: \(s.project) until \(s.keptUntil ?? "?") — acp-drill exec \(s.project) postgres -- psql; acp-drill verify-chain \(s.project); acp-drill down \(s.project)")
+                // A set spread over several instances: where each database is.
+                let spread = Dictionary(grouping: report.databases.filter { $0.instance != nil }, by: { $0.instance! })
+                for (instance, dbs) in spread.sorted(by: { $0.key < $1.key }) {
+                    print("kept: \(instance)\(dbs.first?.node.map { " (node \($0))" } ?? ""): \(dbs.map(\.name).sorted().joined(separator: ", ")) — acp-drill exec \(s.project) \(instance) -- psql -d DB")
+                }
                 if let loginPassword, report.checks.contains(where: { $0.name == "roles" && $0.status != .skipped }) {
                     print("kept: the set's login roles connect with the password \(loginPassword) (RESTORE_DB_PASSWORD chooses it)")
                 }

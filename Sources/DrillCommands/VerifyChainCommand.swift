@@ -31,18 +31,28 @@ struct VerifyChainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try await engine.connect()
         let target: PostgresTarget
         if let project {
-            let sandbox = try await Sandbox.attach(project: project, client: client, logger: engine.logger)
-            guard let pg = sandbox.service(role: .postgres) else {
+            let backend = try await engine.sandboxBackend(onSwarm: true)
+            let sandbox = try await backend.attach(project: project, networkName: nil, logger: engine.logger)
+            let instances = sandbox.services.filter { $0.role == .postgres }
+            guard var pg = instances.first else {
                 printError("error: project \(project) has no Postgres service")
                 throw DrillExit.configuration
             }
-            var t = PostgresTarget.superuser(of: pg, backend: sandbox.backend).database(database)
+            // A drill's set spread over several instances (a swarm): the one that holds the database.
+            if instances.count > 1 {
+                let literal = "'" + database.replacingOccurrences(of: "'", with: "''") + "'"
+                for instance in instances {
+                    let t = PostgresTarget.superuser(of: instance, backend: backend)
+                    if let rows = try? await t.query("SELECT 1 FROM pg_database WHERE datname = \(literal)"), !rows.isEmpty { pg = instance; break }
+                }
+            }
+            var t = PostgresTarget.superuser(of: pg, backend: backend).database(database)
             t.directAddress = await t.reachableAddress(pg.address)
             target = t
         } else {
+            let client = try await engine.connect()
             let inspect = try await client.inspectContainer(container!)
             let env = inspect.config?.environment ?? [:]
             let service = Sandbox.Service(name: container!, role: .postgres, containerID: inspect.id, containerName: inspect.name)

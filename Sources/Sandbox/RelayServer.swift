@@ -137,7 +137,11 @@ final class RelayServer: Sendable {
             if agent.ready.wait(timeout: .now() + 20) == .success {
                 script = agent.scripts.withLock { $0.isEmpty ? "" : $0.removeFirst() }
             }
-            Self.writeAll(fd, Array(script.utf8))
+            // An agent that went away while this call waited: the script goes back for its next call.
+            if !Self.writeAll(fd, Array(script.utf8)), !script.isEmpty {
+                agent.scripts.withLock { $0.insert(script, at: 0) }
+                agent.ready.signal()
+            }
             close(fd)
         case "in", "out", "err", "exit":
             guard let command = state.withLock({ $0.commands[parts[1]] }) else { close(fd); return }
@@ -279,10 +283,33 @@ final class RelayCommand: Sendable {
                     break
                 }
             }
-            state.withLock { if channel == .stdout { $0.outDone = true } else { $0.errDone = true } }
+            let waitForExit = state.withLock { s -> Bool in
+                if channel == .stdout { s.outDone = true } else { s.errDone = true }
+                return s.outDone && s.errDone && s.exit == nil
+            }
+            // The exit code follows its output at once; output that ended without one means the workspace
+            // lost the command (its task killed, its node gone).
+            if waitForExit {
+                Thread.detachNewThread {
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while ContinuousClock.now < deadline, !self.isFinished, self.state.withLock({ $0.exit == nil }) { usleep(20_000) }
+                    if self.state.withLock({ $0.exit == nil }) {
+                        self.fail(SandboxError(code: .exec, message: "the workspace lost the command: its output ended without an exit code (its task ended?)"))
+                    }
+                }
+            }
         case "exit":
             let code = rest.first.flatMap { Int($0) } ?? -1
             state.withLock { $0.exit = code }
+            // Its output ends at once (the command has exited); a stream still open after 10 s was never
+            // connected (the script could not reach this host for it).
+            Thread.detachNewThread {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while ContinuousClock.now < deadline, !self.isFinished { usleep(20_000) }
+                if !self.isFinished {
+                    self.fail(SandboxError(code: .exec, message: "the relay lost the command's output (exit \(code)): a connection from the workspace did not arrive"))
+                }
+            }
         default:
             break
         }

@@ -11,56 +11,20 @@ struct SwarmJob: Sendable {
     var command: [String]
     var environment: [String]
     var user: String?
-    /// The node to run on (a service's, for a command beside it); anywhere when nil.
+    /// The node to run on (a service's, for a probe beside it); anywhere when nil.
     var nodeID: String?
-    /// Fed to the command's stdin, through a swarm config (so at most `stdinLimit` bytes).
-    var stdin: [UInt8]?
-    /// What the job is for, in its name (`run`, `exec`, `probe`).
+    /// What the job is for, in its name (`run`, `probe`).
     var purpose = "run"
-
-    init(image: String, command: [String], environment: [String], user: String?, nodeID: String? = nil, stdin: [UInt8]? = nil, purpose: String = "run") {
-        self.image = image
-        self.command = command
-        self.environment = environment
-        self.user = user
-        self.nodeID = nodeID
-        self.stdin = stdin
-        self.purpose = purpose
-    }
-
-    /// A swarm config holds at most 500 KB.
-    static let stdinLimit = 500 * 1024
-    /// Where the stdin config is mounted in the job.
-    static let stdinPath = "/run/acp-drill-stdin"
 }
 
 extension SwarmSandboxBackend {
-    /// Runs `command` beside `service`: a job of the service's image on the service's node and network,
-    /// with the service's connection settings (a Postgres service's `PGHOST` is its name on the network:
-    /// the job is another container, so `127.0.0.1` would be the job itself). Stdin is read whole first
-    /// and handed over as a config; more than 500 KB is refused, named.
-    func runBeside(_ service: Sandbox.Service, command: [String], env: [String], stdin: (any ExecInput)?,
+    /// Runs `command` beside `service` as a job of the service's image, on its node and on the internal
+    /// network alone (where the service itself stands): the isolation probes, measured from the server's
+    /// own network position, not from its workspace.
+    func runBeside(_ service: Sandbox.Service, command: [String], env: [String],
                    output: @escaping @Sendable (OutputChannel, UnsafeRawBufferPointer) throws -> Void) async throws -> Int {
         let project = try await projectOf(service)
-        var input: [UInt8]?
-        if let stdin {
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try stdin.read(into: $0) }
-                if n == 0 { break }
-                bytes += buffer[..<n]
-                if bytes.count > SwarmJob.stdinLimit {
-                    throw SandboxError(code: .exec, message: "stdin for \(command.first ?? "the command") in \(service.name) is over \(SwarmJob.stdinLimit / 1024) KB: on a swarm a command's input travels as a config, and a config holds at most 500 KB")
-                }
-            }
-            input = bytes
-        }
-        var environment = env.map { e -> String in
-            e == "PGHOST=127.0.0.1" || e == "PGHOST=localhost" ? "PGHOST=\(service.name)" : e
-        }
-        if service.role == .postgres, !environment.contains(where: { $0.hasPrefix("PGHOST=") }) { environment.append("PGHOST=\(service.name)") }
-        let job = SwarmJob(image: service.image, command: command, environment: environment, user: nil, nodeID: service.nodeID, stdin: input, purpose: "exec")
+        let job = SwarmJob(image: service.image, command: command, environment: env, user: nil, nodeID: service.nodeID, purpose: "probe")
         return try await self.job(job, in: project, options: SandboxOptions()) { stream, bytes in
             try output(stream == .stderr ? .stderr : .stdout, bytes)
         }.exitCode
@@ -69,7 +33,7 @@ extension SwarmSandboxBackend {
     /// `runBeside`, its output collected.
     func runBesideCollect(_ service: Sandbox.Service, command: [String], env: [String] = []) async throws -> CommandResult {
         let out = OutputCollector()
-        let code = try await runBeside(service, command: command, env: env, stdin: nil) { out.append($0, $1) }
+        let code = try await runBeside(service, command: command, env: env) { out.append($0, $1) }
         return out.result(exitCode: code)
     }
 
@@ -102,34 +66,22 @@ extension SwarmSandboxBackend {
         labels[SandboxProject.Label.composeOneoff] = "True"
         labels[SandboxProject.Label.helper] = "job"
         let client = self.client
-        var configID: String?
         var serviceID: String?
         func cleanUp() async {
-            let (service, config) = (serviceID, configID)
-            _ = try? await Task.detached {
-                if let service { try? await client.removeService(service) }
-                if let config { try await Self.removeConfig(config, client: client) }
-            }.value
+            guard let service = serviceID else { return }
+            _ = await Task.detached { try? await client.removeService(service) }.value
         }
         do {
             var container = ServiceCreate.ContainerSpec(image: job.image)
             container.labels = labels
             container.env = job.environment
             container.user = job.user
-            container.dnsConfig = SwarmSandboxBackend.sandboxDNS
+            container.dnsConfig = Self.sandboxDNS
             container.capabilityDrop = ["ALL"]
-            container.stopGracePeriod = SwarmSandboxBackend.stopGrace
+            container.stopGracePeriod = Self.stopGrace
             container.initProcess = true
             container.mounts = (imageInfo.config?.volumes ?? [:]).keys.sorted().map { .init(tmpfs: $0, sizeBytes: nil) }
-            if let stdin = job.stdin {
-                let id = try await client.createConfig(name: "\(name)-stdin", labels: project.labels, data: stdin)
-                configID = id
-                container.configs = [.init(id: id, name: "\(name)-stdin", path: SwarmJob.stdinPath, mode: 0o444)]
-                container.command = ["sh", "-c", #"exec "$@" < "#+SwarmJob.stdinPath, "sh"]
-                container.args = job.command
-            } else if !job.command.isEmpty {
-                container.args = job.command
-            }
+            if !job.command.isEmpty { container.args = job.command }
             let spec = ServiceCreate(
                 name: name, labels: labels,
                 taskTemplate: .init(containerSpec: container,
@@ -178,17 +130,6 @@ extension SwarmSandboxBackend {
             if let task = try await client.listTasks(filters: ["service": [serviceID]]).first(where: \.isFinal) { return task }
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .milliseconds(250))
-        }
-    }
-
-    /// Removes a config, retried while a task that used it is still being removed.
-    static func removeConfig(_ id: String, client: DockerClient) async throws {
-        for attempt in 0 ..< 50 {
-            do { try await client.removeConfig(id); return } catch let e as DockerError where e.isNotFound {
-                return
-            } catch let e as DockerError where attempt < 49 && (e.isConflict || e.code == .badRequest || e.message.contains("in use")) {
-                try await Task.sleep(for: .milliseconds(200))
-            }
         }
     }
 }

@@ -5,7 +5,7 @@ import Logging
 extension SwarmSandboxBackend {
     /// Removes everything labelled with `project` through the manager: its services (their task containers
     /// and tmpfs mounts go with them on every node), then waits until the manager lists no task of them,
-    /// then its configs and networks (retried while the overlay's endpoints drain), then sweeps once more.
+    /// then its networks (retried while the overlay's endpoints drain), then sweeps once more.
     /// 404 counts as done, so it is idempotent; nothing without the project's label is touched.
     func teardownOnSwarm(project: String, logger: Logger) async throws -> TeardownReport {
         precondition(!project.isEmpty)
@@ -27,11 +27,6 @@ extension SwarmSandboxBackend {
             } catch { note(error, "services") }
             // "Done" means done on every node: the manager drops a task once its node reports it shut down.
             do { try await waitTasksGone(project: project, services: removed) } catch { note(error, "tasks") }
-            do {
-                for c in try await client.listConfigs(filters: filter) where c.spec?.labels?[SandboxProject.Label.project] == project {
-                    try await Self.removeConfig(c.id, client: client)
-                }
-            } catch { note(error, "configs") }
             do {
                 for network in try await client.listNetworks(filters: filter) where network.labels?[SandboxProject.Label.project] == project {
                     var attempt = 0
@@ -82,13 +77,12 @@ extension SwarmSandboxBackend {
         }
     }
 
-    /// Every project of ours on the swarm, from the labels of its services, networks and configs.
+    /// Every project of ours on the swarm, from the labels of its services and networks.
     func projectsOnSwarm() async throws -> [ProjectSummary] {
         let key = SandboxProject.Label.project
         let filter = DockerFilters.label(key)
         async let services = client.listServices(filters: filter)
         async let networks = client.listNetworks(filters: filter)
-        async let configs = client.listConfigs(filters: filter)
         var byName: [String: ProjectSummary] = [:]
         func touch(_ labels: [String: String]?) -> String? {
             guard let labels, let name = labels[key], !name.isEmpty else { return nil }
@@ -112,7 +106,6 @@ extension SwarmSandboxBackend {
             }
         }
         for n in try await networks { if let name = touch(n.labels) { byName[name]!.networks += 1 } }
-        for c in try await configs { _ = touch(c.spec?.labels) }
         return byName.values.map { p in
             var p = p
             p.ownerState = ProjectOwner.state(label: p.owner)

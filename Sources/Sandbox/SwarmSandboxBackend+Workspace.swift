@@ -48,12 +48,16 @@ extension SwarmSandboxBackend {
             guard parts.count == 2, parts[0].range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else { return nil }
             return "export \(parts[0])=\(shellQuote(parts[1])); "
         }.joined()
+        // The exit code is reported whatever happens, a connection that could not be opened included (a
+        // failed redirection ends the script: its EXIT trap still reports).
         return [
-            hasStdin ? open(5, "in") : "exec 5</dev/null",
+            #"trap 'exec 8<>"/dev/tcp/$host/$port" && printf "exit %s %s\n" \#(token) 255 >&8' EXIT"#,
             open(6, "out"), open(7, "err"),
+            hasStdin ? open(5, "in") : "exec 5</dev/null",
             "( exec 5<&- 6>&- 7>&-; \(exports)cd \(shellQuote(directory)) && exec \(command.map(shellQuote).joined(separator: " ")) ) <&5 >&6 2>&7",
             "c=$?",
             "exec 5<&- 6>&- 7>&-",
+            "trap - EXIT",
             #"exec 8<>"/dev/tcp/$host/$port" && printf 'exit %s %s\n' \#(token) "$c" >&8"#,
             "exec 8>&-",
         ].joined(separator: "\n")

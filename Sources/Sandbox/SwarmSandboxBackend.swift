@@ -6,10 +6,11 @@ public import Logging
 
 /// The sandbox backend on a Docker Swarm, reached through one manager (docs/SWARM.md). A sandbox is a set
 /// of services on an `--internal` overlay network, spread over the ready nodes; every data mount is a
-/// tmpfs (no volumes: a worker's volumes cannot be removed through the manager); commands "in" a service
-/// run as job services (`replicated-job`) beside it, on its node, since a manager cannot exec into a task
-/// on another node. Services, task containers, networks and configs carry the project's labels, and
-/// teardown removes them through the manager and waits until no task of the project is left.
+/// tmpfs (no volumes: a worker's volumes cannot be removed through the manager). A manager cannot exec into
+/// a task on another node, so commands "in" a service run in its workspace (a task beside it whose agent
+/// calls this process back through `RelayServer`), and one-off jobs are one-replica services. Services,
+/// task containers and networks carry the project's labels; teardown removes them through the manager and
+/// waits until it lists no task of the project.
 public struct SwarmSandboxBackend: SandboxBackend {
     /// The manager.
     public let client: DockerClient

@@ -112,6 +112,87 @@ struct SwarmTests {
         await source.close()
     }
 
+    @Test("A drill SIGKILLed on the swarm leaves an orphan owned by a dead process: gc through the manager names it and removes it from every node")
+    func sigkillOrphan() async throws {
+        let swarm = try await SwarmFixture.connect()
+        let source = try await DrillSource.make()
+        do {
+            let repo = try await source.backup("swarm-killed")
+            let env = ["DOCKER_HOST": swarm.managerAddress]
+            let killed = try await source.drill(repo, name: "swarm-killed", ["--backend", "swarm"], env: env,
+                                                until: { $0.contains("restoring acp_") }, signal: SIGKILL)
+            #expect(killed.code != 0 && killed.report == nil)
+            let orphan = try #require(try await swarm.backend.projects().first { $0.kind == "drill" && $0.ownerState == .gone },
+                                      "the killed drill's services are left on the swarm, and their owner is gone")
+            #expect(orphan.holds?.contains("acp_audit") == true)
+            let (code, out, err) = try await runCLI(["gc"], environment: env)
+            #expect(code == 0, "\(err)")
+            #expect(out.contains(orphan.name), "\(out)")
+            try await swarm.expectNothingLeft(of: orphan.name)
+        } catch {
+            await source.close()
+            throw error
+        }
+        await source.close()
+    }
+
+    @Test("A production-named service on the swarm answers on its own overlay and not from the sandbox: tcp and dns hold, proven against a positive control")
+    func productionUnreachable() async throws {
+        let swarm = try await SwarmFixture.connect()
+        let manager = swarm.backend.client
+        // The stand-in, labelled as a test project of its own so that it is removed by label.
+        let prod = testProject()
+        let prodNet = "\(prod.name)_prodnet"
+        try await manager.createNetwork(NetworkCreate(name: prodNet, driver: "overlay", internal: true, attachable: false, labels: prod.labels))
+        var redis = ServiceCreate.ContainerSpec(image: "acp-drill/redis:7")
+        redis.labels = prod.labels
+        redis.hostname = "acp_redis"
+        let prodService = try await manager.createService(ServiceCreate(
+            name: "\(prod.name)_acp_redis", labels: prod.labels,
+            taskTemplate: .init(containerSpec: redis, restartPolicy: .init(condition: "none"), networks: [.init(target: prodNet, aliases: ["acp_redis"])]),
+            mode: .replicated(1), endpointSpec: .init(mode: "dnsrr")))
+        let project = testProject()
+        do {
+            var address: String?
+            for _ in 0 ..< 100 where address == nil {
+                address = try await manager.listTasks(filters: ["service": [prodService]]).first { $0.status?.state == "running" }?.address(on: prodNet)
+                if address == nil { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            let ip = try #require(address, "the stand-in runs")
+            // Positive control: from its own network, the probe's own test finds it open.
+            var probe = ServiceCreate.ContainerSpec(image: "acp-drill/postgres:15")
+            probe.labels = prod.labels
+            probe.args = ["bash", "-c", "timeout 2 bash -c 'exec 3<>/dev/tcp/\(ip)/6379' && echo open || echo closed"]
+            let control = try await manager.createService(ServiceCreate(
+                name: "\(prod.name)_control", labels: prod.labels,
+                taskTemplate: .init(containerSpec: probe, restartPolicy: .init(condition: "none"), networks: [.init(target: prodNet)]),
+                mode: .replicated(1)))
+            var said = ""
+            for _ in 0 ..< 150 where !said.contains("open") && !said.contains("closed") {
+                let out = OutputBox()
+                try await manager.serviceLogs(control) { _, bytes in out.append(bytes) }
+                said = out.text
+                if said.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(said.contains("open"), "the control reaches the stand-in on its own network: \(said)")
+
+            let sandbox = try await swarm.backend.provision(try StackSpec.defaultStack(), project: project, options: SandboxOptions(),
+                                                            holdBack: [], logger: quietLogger, progress: nil)
+            let checks = await sandbox.assertIsolation()
+            _ = try await sandbox.teardown()
+            let tcp = try #require(checks.first { $0.name == "isolation.tcp" })
+            #expect(tcp.status == .passed && tcp.evidence.contains("unreachable") && tcp.evidence.contains("\(ip):6379"), "\(tcp.evidence)")
+            #expect(checks.first { $0.name == "isolation.dns" }?.status == .passed)
+        } catch {
+            _ = try? await swarm.backend.teardown(project: project.name, logger: quietLogger)
+            _ = try? await swarm.backend.teardown(project: prod.name, logger: quietLogger)
+            throw error
+        }
+        _ = try await swarm.backend.teardown(project: prod.name, logger: quietLogger)
+        try await swarm.expectNothingLeft(of: project.name)
+        try await swarm.expectNothingLeft(of: prod.name)
+    }
+
     @Test("The CLI on a swarm: up --json, ls, exec passes the exit code, run-in, gc of an expired project; nothing left on any node")
     func cli() async throws {
         let swarm = try await SwarmFixture.connect()
@@ -199,14 +280,13 @@ struct SwarmFixture: Sendable {
         return SwarmFixture(managerAddress: manager, nodeAddresses: nodes, backend: SwarmSandboxBackend(client: client), nodeClients: nodeClients)
     }
 
-    /// Nothing of `project` on the manager (services, tasks, networks, configs), and, on every node's own
+    /// Nothing of `project` on the manager (services, tasks, networks), and, on every node's own
     /// engine, no container or network of it. A node removes a stopped task's container a few seconds
     /// after the manager has dropped the task, so the nodes are given up to 30 s.
     func expectNothingLeft(of project: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let manager = backend.client
         let filter = DockerFilters.label(SandboxProject.Label.project, project)
         #expect(try await manager.listServices(filters: filter).isEmpty, "services", sourceLocation: sourceLocation)
-        #expect(try await manager.listConfigs(filters: filter).isEmpty, "configs", sourceLocation: sourceLocation)
         #expect(try await manager.listNetworks(filters: filter).isEmpty, "networks", sourceLocation: sourceLocation)
         #expect(try await manager.listTasks().filter { $0.spec?.containerSpec?.labels?[SandboxProject.Label.project] == project }.isEmpty,
                 "tasks", sourceLocation: sourceLocation)
@@ -224,6 +304,13 @@ struct SwarmFixture: Sendable {
         } while ContinuousClock.now < deadline
         Issue.record("left on the nodes 30 s after teardown: \(left.joined(separator: "; "))", sourceLocation: sourceLocation)
     }
+}
+
+/// Bytes gathered from a log stream.
+final class OutputBox: Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+    func append(_ chunk: UnsafeRawBufferPointer) { bytes.withLock { $0.append(contentsOf: chunk) } }
+    var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
 }
 
 /// A Postgres service's connection settings for a command beside it (PostgresTarget's, without Drill).

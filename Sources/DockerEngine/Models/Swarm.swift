@@ -125,7 +125,6 @@ public struct ServiceCreate: Codable, Sendable {
         public var capabilityDrop: [String]?
         public var initProcess: Bool?
         public var readOnly: Bool?
-        public var configs: [ConfigReference]?
         public var stopGracePeriod: Int64?
 
         public init(image: String) { self.image = image }
@@ -134,7 +133,7 @@ public struct ServiceCreate: Codable, Sendable {
             case image = "Image", labels = "Labels", command = "Command", args = "Args", hostname = "Hostname", env = "Env"
             case dir = "Dir", user = "User", mounts = "Mounts", healthcheck = "HealthCheck", dnsConfig = "DNSConfig"
             case capabilityAdd = "CapabilityAdd", capabilityDrop = "CapabilityDrop", initProcess = "Init", readOnly = "ReadOnly"
-            case configs = "Configs", stopGracePeriod = "StopGracePeriod"
+            case stopGracePeriod = "StopGracePeriod"
         }
     }
 
@@ -167,29 +166,6 @@ public struct ServiceCreate: Codable, Sendable {
             self.options = options
         }
         enum CodingKeys: String, CodingKey { case nameservers = "Nameservers", options = "Options" }
-    }
-
-    /// A config mounted as a file into the task (`Configs[]`).
-    public struct ConfigReference: Codable, Sendable {
-        public var file: File
-        public var configID: String
-        public var configName: String
-
-        public struct File: Codable, Sendable {
-            public var name: String
-            public var uid: String
-            public var gid: String
-            public var mode: Int
-            enum CodingKeys: String, CodingKey { case name = "Name", uid = "UID", gid = "GID", mode = "Mode" }
-        }
-
-        public init(id: String, name: String, path: String, mode: Int = 0o444) {
-            configID = id
-            configName = name
-            file = File(name: path, uid: "0", gid: "0", mode: mode)
-        }
-
-        enum CodingKeys: String, CodingKey { case file = "File", configID = "ConfigID", configName = "ConfigName" }
     }
 
     public struct Resources: Codable, Sendable {
@@ -340,16 +316,4 @@ public struct SwarmTask: Codable, Sendable {
         networksAttachments?.first { $0.network?.spec?.name == network }?.addresses?.first
             .map { String($0.split(separator: "/").first ?? "") }
     }
-}
-
-/// A swarm config (`GET /configs`); its data is not kept here.
-public struct SwarmConfig: Codable, Sendable {
-    public var id: String
-    public var spec: Spec?
-    public struct Spec: Codable, Sendable {
-        public var name: String?
-        public var labels: [String: String]?
-        enum CodingKeys: String, CodingKey { case name = "Name", labels = "Labels" }
-    }
-    enum CodingKeys: String, CodingKey { case id = "ID", spec = "Spec" }
 }

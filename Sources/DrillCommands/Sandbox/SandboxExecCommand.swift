@@ -15,8 +15,9 @@ struct SandboxExecCommand: AsyncParsableCommand {
             Example: acp-drill exec acp_drill_20261127T101500Z_x1y2z3 postgres -i -- psql < seed.sql
 
             On a swarm (--backend swarm, or auto on a manager) a manager cannot exec into a task on another
-            node: the command runs as a job of the service's image beside it, on its node and network, with
-            PGHOST set to the service's name; -i input is read whole first and may be at most 500 KB.
+            node: the command runs in the service's workspace, a task of its image beside it on its node,
+            with PGHOST (or redis-cli's host) set to the service's name; stdin and output stream through the
+            relay to this process (docs/SWARM.md).
             """)
     )
 
@@ -63,10 +64,10 @@ struct SandboxExecCommand: AsyncParsableCommand {
         if code != 0 { throw ExitCode(Int32(code)) }
     }
 
-    /// The command as a job beside the service (`SandboxBackend.stream`).
+    /// The command in the service's workspace (`SandboxBackend.stream`).
     private func runOnSwarm(_ backend: any SandboxBackend) async throws {
         if user != nil {
-            printError("error: --user is not available on a swarm: the job runs as the service image's own user")
+            printError("error: --user is not available on a swarm: the command runs in the service's workspace, as root with every capability dropped")
             throw DrillExit.configuration
         }
         let sandbox = try await backend.attach(project: project, networkName: nil, logger: engine.logger)
