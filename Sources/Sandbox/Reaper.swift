@@ -43,40 +43,50 @@ public struct ProjectSummary: Sendable, Codable {
     }
 }
 
-/// Finds and removes sandbox projects by label: `ls` and `gc`.
-public enum Reaper {
-    /// Every project with our label on this engine, from its containers, networks and volumes.
-    public static func projects(client: DockerClient) async throws -> [ProjectSummary] {
-        let key = SandboxProject.Label.project
-        let filter = DockerFilters.label(key)
-        async let containers = client.listContainers(filters: filter)
-        async let networks = client.listNetworks(filters: filter)
-        async let volumes = client.listVolumes(filters: filter)
-        var byName: [String: ProjectSummary] = [:]
-        func touch(_ labels: [String: String]?) -> String? {
-            guard let labels, let name = labels[key], !name.isEmpty else { return nil }
-            var p = byName[name] ?? ProjectSummary(name: name, kind: labels[SandboxProject.Label.kind] ?? "?", containers: [], networks: 0, volumes: 0)
-            if let e = labels[SandboxProject.Label.expiresAt].flatMap(SandboxProject.parseRFC3339) {
-                p.expiresAt = min(p.expiresAt ?? e, e)
-            }
-            p.owner = p.owner ?? labels[SandboxProject.Label.owner]
-            p.holds = p.holds ?? labels[SandboxProject.Label.holds]
-            byName[name] = p
-            return name
-        }
-        for c in try await containers {
-            guard let name = touch(c.labels) else { continue }
-            byName[name]!.containers.append(.init(name: c.name, service: c.labels?[SandboxProject.Label.service], state: c.state ?? "?"))
-            let created = c.created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
-            if let created { byName[name]!.createdAt = min(byName[name]!.createdAt ?? created, created) }
-        }
-        for n in try await networks { if let name = touch(n.labels) { byName[name]!.networks += 1 } }
-        for v in try await volumes { if let name = touch(v.labels) { byName[name]!.volumes += 1 } }
-        return byName.values.map { p in
+/// Projects gathered from the labels of their resources, whatever kind the backend lists.
+struct ProjectCatalog {
+    private var byName: [String: ProjectSummary] = [:]
+
+    /// Counts a resource with these labels towards its project (`update` adds what it is); a resource
+    /// without our project label is not ours and is skipped.
+    mutating func add(_ labels: [String: String]?, created: Date? = nil, _ update: (inout ProjectSummary) -> Void) {
+        guard let labels, let name = labels[SandboxProject.Label.project], !name.isEmpty else { return }
+        var p = byName[name] ?? ProjectSummary(name: name, kind: labels[SandboxProject.Label.kind] ?? "?", containers: [], networks: 0, volumes: 0)
+        if let e = labels[SandboxProject.Label.expiresAt].flatMap(SandboxProject.parseRFC3339) { p.expiresAt = min(p.expiresAt ?? e, e) }
+        if let created { p.createdAt = min(p.createdAt ?? created, created) }
+        p.owner = p.owner ?? labels[SandboxProject.Label.owner]
+        p.holds = p.holds ?? labels[SandboxProject.Label.holds]
+        update(&p)
+        byName[name] = p
+    }
+
+    /// The projects by name, each with its owner's state as seen from this host now.
+    var projects: [ProjectSummary] {
+        byName.values.map { p in
             var p = p
             p.ownerState = ProjectOwner.state(label: p.owner)
             return p
         }.sorted { $0.name < $1.name }
+    }
+}
+
+/// Finds and removes sandbox projects by label: `ls` and `gc`.
+public enum Reaper {
+    /// Every project with our label on this engine, from its containers, networks and volumes.
+    public static func projects(client: DockerClient) async throws -> [ProjectSummary] {
+        let filter = DockerFilters.label(SandboxProject.Label.project)
+        async let containers = client.listContainers(filters: filter)
+        async let networks = client.listNetworks(filters: filter)
+        async let volumes = client.listVolumes(filters: filter)
+        var catalog = ProjectCatalog()
+        for c in try await containers {
+            catalog.add(c.labels, created: c.created.map { Date(timeIntervalSince1970: TimeInterval($0)) }) {
+                $0.containers.append(.init(name: c.name, service: c.labels?[SandboxProject.Label.service], state: c.state ?? "?"))
+            }
+        }
+        for n in try await networks { catalog.add(n.labels) { $0.networks += 1 } }
+        for v in try await volumes { catalog.add(v.labels) { $0.volumes += 1 } }
+        return catalog.projects
     }
 
     /// Removes expired projects and orphans (projects whose owner process is gone from this host), or,

@@ -9,6 +9,29 @@ public struct TeardownReport: Sendable, Codable {
     public var volumes = 0
 }
 
+/// A teardown's failed steps: each logged as it happens, every step still tried, the first thrown at the end.
+struct TeardownFailures {
+    let project: String
+    let logger: Logger
+    private var first: (any Error)?
+
+    init(project: String, logger: Logger) {
+        self.project = project
+        self.logger = logger
+    }
+
+    var none: Bool { first == nil }
+
+    mutating func note(_ error: any Error, _ step: String) {
+        logger.warning("teardown step failed", metadata: ["sandbox.project": "\(project)", "step": "\(step)", "error": "\(error)"])
+        if first == nil { first = error }
+    }
+
+    func check() throws {
+        if let first { throw SandboxError(code: .teardown, message: "teardown of \(project) was incomplete: \(first)", underlying: first) }
+    }
+}
+
 extension Sandbox {
     /// Removes every resource labelled with this project, from daemon state alone: containers (forced,
     /// with their anonymous volumes), then networks (retried while the daemon still counts an endpoint),
@@ -20,15 +43,28 @@ extension Sandbox {
         try await teardownPass(project: project, client: client, logger: logger, sweep: true)
     }
 
+    /// Removes a network, retried while the engine still counts an endpoint or a task on it (403, 409,
+    /// or a swarm's 500 "in use"); returns whether it was there to remove.
+    static func removeNetwork(_ id: String, client: DockerClient, attempts: Int) async throws -> Bool {
+        var attempt = 0
+        while true {
+            do {
+                try await client.removeNetwork(id)
+                return true
+            } catch let e as DockerError where e.isNotFound {
+                return false
+            } catch let e as DockerError where (e.code == .forbidden || e.isConflict || e.code == .serverError) && attempt < attempts {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(50 * min(attempt, 10)))
+            }
+        }
+    }
+
     static func teardownPass(project: String, client: DockerClient, logger: Logger, sweep: Bool = false) async throws -> TeardownReport {
         precondition(!project.isEmpty)
         let filter = DockerFilters.label(SandboxProject.Label.project, project)
         var report = TeardownReport(project: project)
-        var firstError: (any Error)?
-        func note(_ error: any Error, _ what: String) {
-            logger.warning("teardown step failed", metadata: ["sandbox.project": "\(project)", "step": "\(what)", "error": "\(error)"])
-            if firstError == nil { firstError = error }
-        }
+        var failures = TeardownFailures(project: project, logger: logger)
 
         do {
             let containers = try await client.listContainers(filters: filter)
@@ -49,26 +85,14 @@ extension Sandbox {
                 }
                 for try await removed in group where removed { report.containers += 1 }
             }
-        } catch { note(error, "containers") }
+        } catch { failures.note(error, "containers") }
 
         do {
             for network in try await client.listNetworks(filters: filter) where network.labels?[SandboxProject.Label.project] == project {
-                var attempt = 0
-                while true {
-                    do {
-                        try await client.removeNetwork(network.id)
-                        report.networks += 1
-                        break
-                    } catch let e as DockerError where e.isNotFound {
-                        break
-                    } catch let e as DockerError where e.code == .forbidden && attempt < 40 {
-                        // "has active endpoints" lingers briefly after the last container is gone.
-                        attempt += 1
-                        try await Task.sleep(for: .milliseconds(50 * min(attempt, 10)))
-                    }
-                }
+                // "has active endpoints" lingers briefly after the last container is gone.
+                if try await removeNetwork(network.id, client: client, attempts: 40) { report.networks += 1 }
             }
-        } catch { note(error, "networks") }
+        } catch { failures.note(error, "networks") }
 
         do {
             for volume in try await client.listVolumes(filters: filter) where volume.labels?[SandboxProject.Label.project] == project {
@@ -86,11 +110,11 @@ extension Sandbox {
                     }
                 }
             }
-        } catch { note(error, "volumes") }
+        } catch { failures.note(error, "volumes") }
 
         // A last sweep: anything created while the passes above ran (an in-flight create of a cancelled
         // provisioning) is removed too.
-        if sweep, firstError == nil {
+        if sweep, failures.none {
             let lateContainers = (try? await client.listContainers(filters: filter)) ?? []
             let lateNetworks = (try? await client.listNetworks(filters: filter)) ?? []
             if !lateContainers.isEmpty || !lateNetworks.isEmpty {
@@ -101,9 +125,7 @@ extension Sandbox {
                 report.volumes += again.volumes
             }
         }
-        if let firstError {
-            throw SandboxError(code: .teardown, message: "teardown of \(project) was incomplete: \(firstError)", underlying: firstError)
-        }
+        try failures.check()
         logger.debug("teardown complete", metadata: [
             "sandbox.project": "\(project)", "containers": "\(report.containers)", "networks": "\(report.networks)",
             "volumes": "\(report.volumes)",

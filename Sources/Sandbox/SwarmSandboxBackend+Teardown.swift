@@ -11,11 +11,7 @@ extension SwarmSandboxBackend {
         precondition(!project.isEmpty)
         let filter = DockerFilters.label(SandboxProject.Label.project, project)
         var report = TeardownReport(project: project)
-        var firstError: (any Error)?
-        func note(_ error: any Error, _ what: String) {
-            logger.warning("teardown step failed", metadata: ["sandbox.project": "\(project)", "step": "\(what)", "error": "\(error)"])
-            if firstError == nil { firstError = error }
-        }
+        var failures = TeardownFailures(project: project, logger: logger)
         for pass in 0 ..< 2 {
             var removed: [String] = []
             do {
@@ -24,36 +20,22 @@ extension SwarmSandboxBackend {
                     removed.append(s.id)
                     report.containers += 1
                 }
-            } catch { note(error, "services") }
+            } catch { failures.note(error, "services") }
             // "Done" means done on every node: the manager drops a task once its node reports it shut down.
-            do { try await waitTasksGone(project: project, services: removed) } catch { note(error, "tasks") }
+            do { try await waitTasksGone(project: project, services: removed) } catch { failures.note(error, "tasks") }
             do {
                 for network in try await client.listNetworks(filters: filter) where network.labels?[SandboxProject.Label.project] == project {
-                    var attempt = 0
-                    while true {
-                        do {
-                            try await client.removeNetwork(network.id)
-                            report.networks += 1
-                            break
-                        } catch let e as DockerError where e.isNotFound {
-                            break
-                        } catch let e as DockerError where (e.code == .forbidden || e.isConflict || e.code == .serverError) && attempt < 100 {
-                            // "network is in use by task …" until the nodes have detached the tasks.
-                            attempt += 1
-                            try await Task.sleep(for: .milliseconds(100 * min(attempt, 5)))
-                        }
-                    }
+                    // "network is in use by task …" until the nodes have detached the tasks.
+                    if try await Sandbox.removeNetwork(network.id, client: client, attempts: 100) { report.networks += 1 }
                 }
-            } catch { note(error, "networks") }
+            } catch { failures.note(error, "networks") }
             // A second pass only for what appeared meanwhile (a create of a cancelled provisioning in flight).
-            guard pass == 0, firstError == nil else { break }
+            guard pass == 0, failures.none else { break }
             let late = ((try? await client.listServices(filters: filter)) ?? []).count + ((try? await client.listNetworks(filters: filter)) ?? []).count
             if late == 0 { break }
             logger.debug("teardown found late resources; sweeping again", metadata: ["sandbox.project": "\(project)"])
         }
-        if let firstError {
-            throw SandboxError(code: .teardown, message: "teardown of \(project) was incomplete: \(firstError)", underlying: firstError)
-        }
+        try failures.check()
         return report
     }
 
@@ -79,37 +61,22 @@ extension SwarmSandboxBackend {
 
     /// Every project of ours on the swarm, from the labels of its services and networks.
     func projectsOnSwarm() async throws -> [ProjectSummary] {
-        let key = SandboxProject.Label.project
-        let filter = DockerFilters.label(key)
+        let filter = DockerFilters.label(SandboxProject.Label.project)
         async let services = client.listServices(filters: filter)
         async let networks = client.listNetworks(filters: filter)
-        var byName: [String: ProjectSummary] = [:]
-        func touch(_ labels: [String: String]?) -> String? {
-            guard let labels, let name = labels[key], !name.isEmpty else { return nil }
-            var p = byName[name] ?? ProjectSummary(name: name, kind: labels[SandboxProject.Label.kind] ?? "?", containers: [], networks: 0, volumes: 0)
-            if let e = labels[SandboxProject.Label.expiresAt].flatMap(SandboxProject.parseRFC3339) { p.expiresAt = min(p.expiresAt ?? e, e) }
-            p.owner = p.owner ?? labels[SandboxProject.Label.owner]
-            p.holds = p.holds ?? labels[SandboxProject.Label.holds]
-            byName[name] = p
-            return name
-        }
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let ours = try await services
         let tasks = ours.isEmpty ? [] : (try? await client.listTasks(filters: ["service": ours.map(\.id)])) ?? []
+        var catalog = ProjectCatalog()
         for s in ours {
-            guard let name = touch(s.spec.labels) else { continue }
             let task = tasks.filter { $0.serviceID == s.id }.first { $0.desiredState == "running" || $0.desiredState == "complete" }
-            byName[name]!.containers.append(.init(name: s.spec.name, service: s.spec.labels[SandboxProject.Label.service], state: task?.status?.state ?? "no task"))
-            if let created = s.createdAt.flatMap({ iso.date(from: String($0.prefix(23)) + "Z") ?? SandboxProject.parseRFC3339($0) }) {
-                byName[name]!.createdAt = min(byName[name]!.createdAt ?? created, created)
+            let created = s.createdAt.flatMap { iso.date(from: String($0.prefix(23)) + "Z") ?? SandboxProject.parseRFC3339($0) }
+            catalog.add(s.spec.labels, created: created) {
+                $0.containers.append(.init(name: s.spec.name, service: s.spec.labels[SandboxProject.Label.service], state: task?.status?.state ?? "no task"))
             }
         }
-        for n in try await networks { if let name = touch(n.labels) { byName[name]!.networks += 1 } }
-        return byName.values.map { p in
-            var p = p
-            p.ownerState = ProjectOwner.state(label: p.owner)
-            return p
-        }.sorted { $0.name < $1.name }
+        for n in try await networks { catalog.add(n.labels) { $0.networks += 1 } }
+        return catalog.projects
     }
 }

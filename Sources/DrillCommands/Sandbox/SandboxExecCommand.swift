@@ -39,15 +39,7 @@ struct SandboxExecCommand: AsyncParsableCommand {
         guard let docker = backend as? DockerSandboxBackend else { return try await runOnSwarm(backend) }
         let client = docker.client
         let sandbox = try await Sandbox.attach(project: project, client: client, logger: engine.logger)
-        guard let target = sandbox.service(service) else {
-            printError("error: project \(project) has no service \(service) (it has: \(sandbox.services.map(\.name).joined(separator: ", ")))")
-            throw DrillExit.configuration
-        }
-        var environment = env
-        if target.role == .postgres {
-            environment = ["PGUSER=\(target.postgresUser ?? "postgres")", "PGPASSWORD=\(target.postgresPassword ?? "")",
-                           "PGDATABASE=\(target.postgresDatabase ?? "postgres")"] + environment
-        }
+        let (target, environment) = try resolve(in: sandbox)
         let spec = ExecCreate(cmd: command, env: environment, user: user)
         let stdin: (any HTTPBodySource)? = interactive ? StandardInput() : nil
         let code = try await interruptible {
@@ -64,6 +56,18 @@ struct SandboxExecCommand: AsyncParsableCommand {
         if code != 0 { throw ExitCode(Int32(code)) }
     }
 
+    /// The service asked for, and the command's environment: a Postgres service's connection settings
+    /// (the password in the environment only), then `-e`.
+    private func resolve(in sandbox: Sandbox) throws -> (Sandbox.Service, [String]) {
+        guard let target = sandbox.service(service) else {
+            printError("error: project \(project) has no service \(service) (it has: \(sandbox.services.map(\.name).joined(separator: ", ")))")
+            throw DrillExit.configuration
+        }
+        guard target.role == .postgres else { return (target, env) }
+        return (target, ["PGUSER=\(target.postgresUser ?? "postgres")", "PGPASSWORD=\(target.postgresPassword ?? "")",
+                         "PGDATABASE=\(target.postgresDatabase ?? "postgres")"] + env)
+    }
+
     /// The command in the service's workspace (`SandboxBackend.stream`).
     private func runOnSwarm(_ backend: any SandboxBackend) async throws {
         if user != nil {
@@ -71,19 +75,11 @@ struct SandboxExecCommand: AsyncParsableCommand {
             throw DrillExit.configuration
         }
         let sandbox = try await backend.attach(project: project, networkName: nil, logger: engine.logger)
-        guard let target = sandbox.service(service) else {
-            printError("error: project \(project) has no service \(service) (it has: \(sandbox.services.map(\.name).joined(separator: ", ")))")
-            throw DrillExit.configuration
-        }
-        var environment = env
-        if target.role == .postgres {
-            environment = ["PGUSER=\(target.postgresUser ?? "postgres")", "PGPASSWORD=\(target.postgresPassword ?? "")",
-                           "PGDATABASE=\(target.postgresDatabase ?? "postgres")"] + environment
-        }
-        let command = self.command, environmentSet = environment
+        let (target, environment) = try resolve(in: sandbox)
+        let command = self.command
         let stdin: (any ExecInput)? = interactive ? FileDescriptorInput(fd: 0) : nil
         let code = try await interruptible {
-            try await backend.stream(command, in: target, env: environmentSet, stdin: stdin) { channel, bytes in
+            try await backend.stream(command, in: target, env: environment, stdin: stdin) { channel, bytes in
                 FileHandle(fileDescriptor: channel == .stderr ? 2 : 1).write(Data(bytes))
             }
         }
