@@ -92,10 +92,12 @@ extension SwarmSandboxBackend {
                 return [.failed("isolation.network", "\(name) is \(net.internal == true ? "" : "not internal, ")driver \(net.driver ?? "?")")]
             }
             let project = sandbox.project.name
-            let ours = Set(try await client.listServices(filters: .label(SandboxProject.Label.project, project))
-                .filter { $0.spec.labels[SandboxProject.Label.project] == project }.map(\.id))
+            // The tasks first, then the services: every task listed has a service made before the second
+            // list, so a job of ours started meanwhile (this assertion's own probe) is not taken for a stranger.
             let members = try await client.listTasks(filters: ["desired-state": ["running"]])
                 .filter { t in (t.networksAttachments ?? []).contains { $0.network?.id == net.id || $0.network?.spec?.name == name } }
+            let ours = Set(try await client.listServices(filters: .label(SandboxProject.Label.project, project))
+                .filter { $0.spec.labels[SandboxProject.Label.project] == project }.map(\.id))
             let strangers = members.filter { !ours.contains($0.serviceID ?? "") }
             guard strangers.isEmpty else {
                 return [.failed("isolation.network", "\(name) holds tasks outside the project: " + strangers.map { "\($0.id) (service \($0.serviceID ?? "?"))" }.joined(separator: ", "))]
