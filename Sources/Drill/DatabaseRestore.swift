@@ -53,7 +53,7 @@ struct DatabaseRestore: Sendable {
         let targets = found
         let firstTarget = targets[first.name]!
         if let v = try? await firstTarget.query("SHOW server_version").first?.first { ledger.setServerVersion(v) }
-        let sizes = Dictionary(manifest.objects.compactMap { o in o.database.map { ($0, o.size) } }, uniquingKeysWith: max)
+        let sizes = manifest.dumpSizes
         let restored = Mutex<[String]>([])
         let privileges = Mutex<[String: PrivilegeStatements.Selection]>([:])
         let byInstance = Dictionary(grouping: dumps.keys, by: { instanceOf($0).name })

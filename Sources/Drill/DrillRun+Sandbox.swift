@@ -49,7 +49,7 @@ extension DrillRun {
     static func placement(_ manifest: Manifest, sandbox: Sandbox) -> [String: Sandbox.Service] {
         let instances = sandbox.services.filter { $0.role == .postgres }
         guard instances.count > 1 else { return [:] }
-        let sizes = Dictionary(manifest.objects.compactMap { o in o.database.map { ($0, o.size) } }, uniquingKeysWith: max)
+        let sizes = manifest.dumpSizes
         let plan = InstancePlan(sizes: sizes, instances: instances.count)
         return plan.assignment.mapValues { instances[$0] }
     }

@@ -78,6 +78,11 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     /// The object of `kind` (`globals`, `transparency_roots`), if the set has one.
+    /// Each database's dump object's size in bytes (its encrypted object's, as the manifest records it).
+    public var dumpSizes: [String: Int64] {
+        Dictionary(objects.compactMap { o in o.database.map { ($0, o.size) } }, uniquingKeysWith: max)
+    }
+
     public func object(kind: String) -> Object? { objects.first { $0.database == nil && $0.kind == kind } }
 
     public func encoded() throws -> Data {

@@ -97,15 +97,6 @@ public enum Reaper {
     @discardableResult
     public static func gc(client: DockerClient, all: Bool = false, dryRun: Bool = false, now: Date = Date(),
                           logger: Logger) async throws -> [ProjectSummary] {
-        let doomed = try await projects(client: client).filter { all || $0.collectReason(now: now) != nil }
-        guard !dryRun else { return doomed }
-        var firstError: (any Error)?
-        for project in doomed {
-            do { try await Sandbox.teardown(project: project.name, client: client, logger: logger) } catch {
-                if firstError == nil { firstError = error }
-            }
-        }
-        if let firstError { throw firstError }
-        return doomed
+        try await DockerSandboxBackend(client: client).collect(all: all, dryRun: dryRun, now: now, logger: logger)
     }
 }

@@ -93,15 +93,10 @@ final class RelayServer: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 command.onFinish(continuation)
                 // Not picked up in time: the workspace is gone or cannot call back.
-                let deadline = ContinuousClock.now + pickup
-                Thread.detachNewThread {
-                    while ContinuousClock.now < deadline, !command.isStarted, !command.isFinished { usleep(50_000) }
-                    if !command.isStarted {
-                        let seen = agent.lastSeen.withLock { $0 }
-                        command.fail(SandboxError(code: .exec, message: seen == nil
-                            ? "the workspace never called back to \(self.host):\(self.port): is this address reachable from the swarm's nodes? (ACP_DRILL_RELAY_ADDRESS sets it)"
-                            : "the workspace's agent did not take the command within \(pickup) (its task gone?)"))
-                    }
+                command.watch(pickup, until: \.isStarted) {
+                    SandboxError(code: .exec, message: agent.lastSeen.withLock { $0 } == nil
+                        ? "the workspace never called back to \(self.host):\(self.port): is this address reachable from the swarm's nodes? (ACP_DRILL_RELAY_ADDRESS sets it)"
+                        : "the workspace's agent did not take the command within \(pickup) (its task gone?)")
                 }
             }
         } onCancel: {
@@ -222,10 +217,25 @@ final class RelayCommand: Sendable {
         settle()
     }
 
+    /// Ends the command with `error`, unless it has already ended (an exit code alone does not end it: its
+    /// output may still be missing).
     func fail(_ error: any Error) {
-        state.withLock { if $0.failure == nil && $0.exit == nil { $0.failure = error } }
+        state.withLock { if $0.failure == nil && !$0.finished { $0.failure = error } }
         closeAll()
         settle()
+    }
+
+    /// Whether its exit code has come.
+    var hasExit: Bool { state.withLock { $0.exit != nil } }
+
+    /// Fails the command with `error()` unless it has ended, or `done` holds, within `limit` (watched on a
+    /// thread of its own: every connection's reads block).
+    func watch(_ limit: Duration, until done: @escaping @Sendable (RelayCommand) -> Bool, else error: @escaping @Sendable () -> any Error) {
+        Thread.detachNewThread {
+            let deadline = ContinuousClock.now + limit
+            while ContinuousClock.now < deadline, !self.isFinished, !done(self) { usleep(20_000) }
+            if !self.isFinished, !done(self) { self.fail(error()) }
+        }
     }
 
     /// Closes every connection of the command (its end, or its cancellation).
@@ -290,12 +300,8 @@ final class RelayCommand: Sendable {
             // The exit code follows its output at once; output that ended without one means the workspace
             // lost the command (its task killed, its node gone).
             if waitForExit {
-                Thread.detachNewThread {
-                    let deadline = ContinuousClock.now + .seconds(10)
-                    while ContinuousClock.now < deadline, !self.isFinished, self.state.withLock({ $0.exit == nil }) { usleep(20_000) }
-                    if self.state.withLock({ $0.exit == nil }) {
-                        self.fail(SandboxError(code: .exec, message: "the workspace lost the command: its output ended without an exit code (its task ended?)"))
-                    }
+                watch(.seconds(10), until: \.hasExit) {
+                    SandboxError(code: .exec, message: "the workspace lost the command: its output ended without an exit code (its task ended?)")
                 }
             }
         case "exit":
@@ -303,12 +309,8 @@ final class RelayCommand: Sendable {
             state.withLock { $0.exit = code }
             // Its output ends at once (the command has exited); a stream still open after 10 s was never
             // connected (the script could not reach this host for it).
-            Thread.detachNewThread {
-                let deadline = ContinuousClock.now + .seconds(10)
-                while ContinuousClock.now < deadline, !self.isFinished { usleep(20_000) }
-                if !self.isFinished {
-                    self.fail(SandboxError(code: .exec, message: "the relay lost the command's output (exit \(code)): a connection from the workspace did not arrive"))
-                }
+            watch(.seconds(10), until: \.isFinished) {
+                SandboxError(code: .exec, message: "the relay lost the command's output (exit \(code)): a connection from the workspace did not arrive")
             }
         default:
             break

@@ -78,6 +78,21 @@ public protocol SandboxBackend: Sendable {
 extension SandboxBackend {
     public func placementSlots() async -> Int { 1 }
 
+    /// `gc` from `projects()` and `teardown(project:logger:)`: the expired projects and orphans (every one
+    /// with `all`) are torn down one by one, each tried; the first failure is thrown after the rest.
+    public func collect(all: Bool, dryRun: Bool, now: Date, logger: Logger) async throws -> [ProjectSummary] {
+        let doomed = try await projects().filter { all || $0.collectReason(now: now) != nil }
+        guard !dryRun else { return doomed }
+        var firstError: (any Error)?
+        for project in doomed {
+            do { _ = try await teardown(project: project.name, logger: logger) } catch {
+                if firstError == nil { firstError = error }
+            }
+        }
+        if let firstError { throw firstError }
+        return doomed
+    }
+
     /// `gc` before a run: expired projects and orphans go; a failure to remove one is logged, never a
     /// reason to fail the run. Returns what was removed (a drill names it in its report).
     @discardableResult

@@ -99,7 +99,7 @@ extension SwarmSandboxBackend {
                     try? await client.serviceLogs(id, follow: true) { try delivery.followed($0, $1) }
                     return nil
                 }
-                group.addTask { try await self.waitFinished(id, name: name) }
+                group.addTask { try await self.waitFinished(id) }
                 while let next = try await group.next() {
                     if let task = next {
                         group.cancelAll()
@@ -123,7 +123,7 @@ extension SwarmSandboxBackend {
     }
 
     /// Polls the job's task until it has ended.
-    private func waitFinished(_ serviceID: String, name: String) async throws -> SwarmTask {
+    private func waitFinished(_ serviceID: String) async throws -> SwarmTask {
         var delay = Duration.milliseconds(50)
         while true {
             try Task.checkCancellation()

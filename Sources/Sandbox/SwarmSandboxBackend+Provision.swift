@@ -61,7 +61,7 @@ extension SwarmSandboxBackend {
                     group.addTask {
                         progress?("service \(service.name) (\(service.image)) on node \(node.description?.hostname ?? node.id)")
                         var running = try await self.createService(service, image: image, node: node, in: sandbox)
-                        let task = try await self.waitRunning(running, options: sandbox.options, network: sandbox.project.networkName)
+                        let task = try await self.waitRunning(running, options: sandbox.options)
                         running.address = task.address(on: sandbox.project.networkName)
                         progress?("service \(service.name) ready")
                         return running
@@ -171,7 +171,7 @@ extension SwarmSandboxBackend {
 
     /// Waits until the service's task runs (its health check passed), failing at once with the task's own
     /// error when it fails or is rejected (an image missing on its node, no node that fits).
-    func waitRunning(_ service: Sandbox.Service, options: SandboxOptions, network: String) async throws -> SwarmTask {
+    func waitRunning(_ service: Sandbox.Service, options: SandboxOptions) async throws -> SwarmTask {
         let deadline = ContinuousClock.now + options.readinessTimeout + .seconds(10)
         var last = "no task yet"
         while true {

@@ -9,7 +9,6 @@ import Synchronization
 /// (`RelayServer`). The service itself stays on the internal network alone: the code a dump carries runs
 /// in the server, which still has no route out; the workspace runs only our own commands.
 struct Workspace: Sendable {
-    var serviceID: String
     var agent: String
     var relay: RelayServer
     /// The service it stands beside: `PGHOST=127.0.0.1` becomes this name.
@@ -87,39 +86,37 @@ extension SwarmSandboxBackend {
         return String(cString: text)
     }
 
-    /// The service's workspace, made (and waited for) on first use.
-    func workspace(for service: Sandbox.Service) async throws -> Workspace {
-        let task = Self.workspaces.withLock { all -> Task<Workspace, any Error> in
-            if let t = all[service.containerID] { return t }
-            let t = Task { try await self.makeWorkspace(for: service) }
-            all[service.containerID] = t
+    /// `work` for `key`, run once in this process by whoever asks first and awaited by every caller; a
+    /// failure is forgotten, so that the next caller tries again.
+    private static func once<T: Sendable>(_ tasks: borrowing Mutex<[String: Task<T, any Error>]>, _ key: String,
+                                          _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = tasks.withLock { all -> Task<T, any Error> in
+            if let t = all[key] { return t }
+            let t = Task { try await work() }
+            all[key] = t
             return t
         }
         do { return try await task.value } catch {
-            Self.workspaces.withLock { _ = $0.removeValue(forKey: service.containerID) }
+            tasks.withLock { _ = $0.removeValue(forKey: key) }
             throw error
         }
+    }
+
+    /// The service's workspace, made (and waited for) on first use.
+    func workspace(for service: Sandbox.Service) async throws -> Workspace {
+        try await Self.once(Self.workspaces, service.containerID) { try await self.makeWorkspace(for: service) }
     }
 
     private func makeWorkspace(for service: Sandbox.Service) async throws -> Workspace {
         let project = try await projectOf(service)
         let relayNetwork = "\(project.name)_relay"
-        let network = Self.relayNetworks.withLock { all -> Task<Void, any Error> in
-            if let t = all[project.name] { return t }
-            let client = self.client
-            let t = Task {
-                var labels = project.labels
-                labels[SandboxProject.Label.composeNetwork] = "relay"
-                do {
-                    try await client.createNetwork(NetworkCreate(name: relayNetwork, driver: "overlay", internal: false, attachable: false, labels: labels))
-                } catch let e as DockerError where e.isConflict {}
-            }
-            all[project.name] = t
-            return t
-        }
-        do { try await network.value } catch {
-            Self.relayNetworks.withLock { _ = $0.removeValue(forKey: project.name) }
-            throw error
+        let client = self.client
+        try await Self.once(Self.relayNetworks, project.name) {
+            var labels = project.labels
+            labels[SandboxProject.Label.composeNetwork] = "relay"
+            do {
+                try await client.createNetwork(NetworkCreate(name: relayNetwork, driver: "overlay", internal: false, attachable: false, labels: labels))
+            } catch let e as DockerError where e.isConflict {}
         }
         let relay = try RelayServer.shared(host: try await relayHost())
         let agent = relay.registerAgent()
@@ -133,8 +130,8 @@ extension SwarmSandboxBackend {
         container.user = "root"
         container.mounts = [.init(tmpfs: "/tmp", sizeBytes: nil, mode: 0o1777)]
         container.dnsConfig = Self.sandboxDNS
+        // None added back: root in the workspace only reads and writes its own /tmp.
         container.capabilityDrop = ["ALL"]
-        // Files it writes for Postgres' own user (none today) would need these; root in the task needs none.
         container.stopGracePeriod = Self.stopGrace
         container.initProcess = true
         let suffix = String(UUID().uuidString.lowercased().prefix(6))
@@ -147,10 +144,10 @@ extension SwarmSandboxBackend {
                                 networks: [.init(target: project.networkName), .init(target: relayNetwork)]),
             mode: .replicated(1), endpointSpec: .init(mode: "dnsrr"))
         let id = try await client.createService(spec)
-        let ws = Workspace(serviceID: id, agent: agent, relay: relay, target: service.name)
+        let ws = Workspace(agent: agent, relay: relay, target: service.name)
         var probe = Sandbox.Service(name: "workspace of \(service.name)", role: .app, image: service.image, containerID: id, containerName: spec.name)
         probe.node = service.node
-        _ = try await waitRunning(probe, options: SandboxOptions(), network: project.networkName)
+        _ = try await waitRunning(probe, options: SandboxOptions())
         return ws
     }
 

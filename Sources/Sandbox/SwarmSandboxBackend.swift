@@ -17,14 +17,14 @@ public struct SwarmSandboxBackend: SandboxBackend {
 
     public init(client: DockerClient) { self.client = client }
 
-    /// Every task's DNS: the embedded server answers the project's names and forwards nothing (its upstream
-    /// is the task's own loopback, as on one engine). On an overlay, a name it does not know gets no answer
-    /// at all, so the resolver's wait is cut to one second and one try (glibc's default is 5 s × 2 tries
-    /// per address family: 20 s for every unknown name an app looks up).
     /// How long a task may take to stop at teardown before it is killed: its data is thrown away, and
     /// teardown waits for every task to be gone (the default is 10 s).
     static let stopGrace: Int64 = 2_000_000_000
 
+    /// Every task's DNS: the embedded server answers the project's names and forwards nothing (its upstream
+    /// is the task's own loopback, as on one engine). On an overlay, a name it does not know gets no answer
+    /// at all, so the resolver's wait is cut to one second and one try (glibc's default is 5 s × 2 tries
+    /// per address family: 20 s for every unknown name an app looks up).
     static let sandboxDNS = ServiceCreate.DNSConfig(nameservers: SandboxOptions.sandboxDNS, options: ["timeout:1", "attempts:1"])
 
     /// Whether `client`'s engine is a manager of an active swarm (`GET /info`).
@@ -42,7 +42,7 @@ public struct SwarmSandboxBackend: SandboxBackend {
 
     public func isEngineLoss(_ error: any Error) -> Bool { DockerSandboxBackend(client: client).isEngineLoss(error) }
 
-    /// The host never reaches an overlay network: every read goes through a job on it.
+    /// The host never reaches an overlay network: every read goes through a workspace on it.
     public var hostReachesServiceAddresses: Bool { false }
 
     public func provision(_ spec: StackSpec, project: SandboxProject, options: SandboxOptions, holdBack: Set<String>,
@@ -123,16 +123,7 @@ public struct SwarmSandboxBackend: SandboxBackend {
     public func placementSlots() async -> Int { max(1, (try? await client.listNodes().filter(\.isSchedulable).count) ?? 1) }
 
     public func gc(all: Bool, dryRun: Bool, now: Date, logger: Logger) async throws -> [ProjectSummary] {
-        let doomed = try await projects().filter { all || $0.collectReason(now: now) != nil }
-        guard !dryRun else { return doomed }
-        var firstError: (any Error)?
-        for project in doomed {
-            do { try await teardown(project: project.name, logger: logger) } catch {
-                if firstError == nil { firstError = error }
-            }
-        }
-        if let firstError { throw firstError }
-        return doomed
+        try await collect(all: all, dryRun: dryRun, now: now, logger: logger)
     }
 }
 

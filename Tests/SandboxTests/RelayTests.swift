@@ -79,6 +79,27 @@ struct RelayTests {
         }
     }
 
+    @Test("a command whose exit code comes without its output, or whose output ends without an exit code, fails within seconds instead of waiting for ever")
+    func lostConnections() async throws {
+        let agent = try Agent()
+        defer { agent.stop() }
+        func run(_ script: @escaping @Sendable (String) -> String) async throws -> Int {
+            try await agent.relay.execute(agent: agent.token, script: script, stdin: nil, pickup: .seconds(10)) { _, _ in }
+        }
+        let t0 = ContinuousClock.now
+        let noOutput = await #expect(throws: SandboxError.self) {
+            _ = try await run { t in #"exec 8<>"/dev/tcp/$host/$port" && printf 'exit %s 0\n' \#(t) >&8; exec 8>&-"# }
+        }
+        #expect(noOutput?.message.contains("lost the command's output") == true, "\(String(describing: noOutput))")
+        let noExit = await #expect(throws: SandboxError.self) {
+            _ = try await run { t in
+                #"exec 6<>"/dev/tcp/$host/$port" && printf 'out %s\n' \#(t) >&6; exec 7<>"/dev/tcp/$host/$port" && printf 'err %s\n' \#(t) >&7; exec 6>&- 7>&-"#
+            }
+        }
+        #expect(noExit?.message.contains("without an exit code") == true, "\(String(describing: noExit))")
+        #expect(ContinuousClock.now - t0 < .seconds(30))
+    }
+
     @Test("an agent that is gone fails the command after its pickup time, naming why; an unknown agent at once")
     func failures() async throws {
         let agent = try Agent()
