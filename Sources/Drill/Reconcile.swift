@@ -124,7 +124,7 @@ public enum Reconcile {
             usage = all.filter { $0.auditID <= boundary }
             usageCount = usage.count
             beyond = all.count - usage.count
-            for e in usage { perTenant[e.tenant, default: (0, 0, 0, 0)].usageCount += 1; perTenant[e.tenant, default: (0, 0, 0, 0)].usageUnits += e.units ?? 0 }
+            for e in usage { Self.add(&perTenant[e.tenant, default: (0, 0, 0, 0)], usageUnits: e.units ?? 0) }
         }
 
         mutating func audit(_ a: Event) {
@@ -135,13 +135,24 @@ public enum Reconcile {
                 return
             }
             auditRows += 1
-            perTenant[a.tenant, default: (0, 0, 0, 0)].auditCount += 1
-            perTenant[a.tenant, default: (0, 0, 0, 0)].auditUnits += a.units ?? 0
+            Self.add(&perTenant[a.tenant, default: (0, 0, 0, 0)], auditUnits: a.units ?? 0)
             guard billed else { missingUsage.append(a.auditID); return }
             let u = usage[next]
             next += 1
             if u.tenant != a.tenant || u.units != a.units || a.units == nil { mismatched.append(a.auditID) } else { matched += 1 }
             while next < usage.count, usage[next].auditID == a.auditID { duplicateUsage.append(a.auditID); next += 1 }
+        }
+
+        /// One row into its tenant's tally: one lookup of the tenant a row (two per row cost a tenth of the
+        /// merge at 1.78M events).
+        private static func add(_ tally: inout (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64), auditUnits: Int64) {
+            tally.auditCount += 1
+            tally.auditUnits += auditUnits
+        }
+
+        private static func add(_ tally: inout (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64), usageUnits: Int64) {
+            tally.usageCount += 1
+            tally.usageUnits += usageUnits
         }
 
         /// One merge per segment of the audit ids, each holding the usage events of its own ids (`starts`:

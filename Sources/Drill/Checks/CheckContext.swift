@@ -73,9 +73,8 @@ public final class CheckContext: Sendable {
         var target = self.target(db)
         target.sessionOptions = "-c statement_timeout=0"
         return try await Self.once(catalogs, db) { [target] in
-            let lines = try await target.script(EvidenceQuery.script(countedElsewhere: [ChainCheck.auditTable]))
-            guard lines.count == 2 else { throw QueryError(database: db, message: "the evidence query printed \(lines.count) line(s), not 2") }
-            return try DatabaseEvidence.parse(lines[0], counts: lines[1])
+            let lines = try await target.evidence(countedElsewhere: [ChainCheck.auditTable])
+            return try DatabaseEvidence.parse(lines.catalog, counts: lines.counts)
         }
     }
 
@@ -99,16 +98,17 @@ public final class CheckContext: Sendable {
     }
 
     /// Finds every restored database's tables, from its catalog evidence, for `locate`: what the checks
-    /// need before they start. The audit chain's pass starts as soon as its platform database is seen to
-    /// hold it, beside the other databases' evidence queries: it is the stage's longest read. A database
-    /// whose query fails has no tables here; row_counts reports its error.
+    /// need before they start. The audit chain's pass, the stage's longest read, starts at once in its
+    /// platform database, beside the evidence queries (it checks the tables' kinds itself; where the
+    /// database has no chain, the read fails and no check asks for it). A database whose query fails has
+    /// no tables here; row_counts reports its error.
     func locateTables() async throws {
+        if databases.contains("acp_audit") {
+            Task { _ = try? await self.auditChain(in: "acp_audit") }
+        }
         let tables = Mutex<[String: Set<String>]>([:])
         try await Concurrently.forEach(databases, limit: 4) { db in
             guard let evidence = try? await self.catalogEvidence(db) else { return }
-            if db == "acp_audit", Self.holdsAuditChain(evidence) {
-                Task { _ = try? await self.auditChain(in: db) }
-            }
             let found = Set(evidence.rows.keys).union(evidence.schema.keys.filter { $0.hasPrefix("table ") }.map { String($0.dropFirst(6)) })
             tables.withLock { $0[db] = found }
         }
