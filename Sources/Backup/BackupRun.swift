@@ -183,20 +183,41 @@ public struct BackupRun: Sendable {
                 try Self.stream([ProcessPipeline.Step(executable: "pg_dump", arguments: ["--format=custom", "--compress=\(compress)", "--no-password", "--snapshot", snapshot, "--dbname", db], environment: env), encrypt],
                                 to: repo, key: key, database: db, kind: "dump")
             }
-            let (evidence, seconds) = try await BlockingExecutor.run("backup") { () throws -> (DatabaseEvidence, Double) in
-                let t0 = ContinuousClock.now
-                let catalog = try session.line(for: EvidenceQuery.database + ";")
-                var evidence = try DatabaseEvidence.parse(catalog, counts: try session.line(for: EvidenceQuery.counts() + "\n\\gexec"))
-                evidence.sequences = sequences
-                evidence.snapshotAt = session.takenAt
-                return (evidence, (ContinuousClock.now - t0).inSeconds)
-            }
+            let (evidence, seconds) = try await BlockingExecutor.run("backup") { try Self.evidence(in: session, sequences: sequences) }
             let dumped = try await object
             _ = try? await BlockingExecutor.run("backup") { session.close() }
             return (dumped, evidence, seconds)
         } catch {
             _ = try? await BlockingExecutor.run("backup") { session.close() }
             throw error
+        }
+    }
+
+    /// The session's evidence but its sequences (read before pg_dump starts), and the seconds its queries took.
+    static func evidence(in session: SnapshotSession, sequences: [String: Int64]) throws -> (DatabaseEvidence, Double) {
+        let t0 = ContinuousClock.now
+        let catalog = try session.line(for: EvidenceQuery.database + ";")
+        var evidence = try DatabaseEvidence.parse(catalog, counts: try session.line(for: EvidenceQuery.counts() + "\n\\gexec"))
+        evidence.sequences = sequences
+        evidence.snapshotAt = session.takenAt
+        return (evidence, (ContinuousClock.now - t0).inSeconds)
+    }
+
+    /// The evidence's own cost, for `bench backup`: every database's evidence read as the backup reads it
+    /// (its snapshot session, its sequences, its catalog and counts), one database after another and with
+    /// no pg_dump beside it. Returns the seconds from the first session opened to the last closed.
+    public func evidenceAlone() async throws -> Double {
+        let env = pgEnv
+        let databases = config.databases
+        return try await BlockingExecutor.run("backup") { () throws -> Double in
+            let t0 = ContinuousClock.now
+            for db in databases {
+                let session = try SnapshotSession(database: db, environment: env)
+                defer { session.close() }
+                let sequences = try DatabaseEvidence.parseSequences(try session.line(for: EvidenceQuery.sequences + ";"))
+                _ = try Self.evidence(in: session, sequences: sequences)
+            }
+            return (ContinuousClock.now - t0).inSeconds
         }
     }
 

@@ -226,12 +226,12 @@ public enum ChainCheck {
 }
 
 /// A decimal integer from bytes; nil for anything else.
-func parseInt64(_ bytes: ArraySlice<UInt8>) -> Int64? {
+func parseInt64<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int64? {
     guard !bytes.isEmpty else { return nil }
     var value: Int64 = 0
     var negative = false
     var i = bytes.startIndex
-    if bytes[i] == 45 { negative = true; i += 1 }
+    if bytes[i] == 45 { negative = true; bytes.formIndex(after: &i) }
     guard i < bytes.endIndex else { return nil }
     while i < bytes.endIndex {
         let b = bytes[i]
@@ -240,7 +240,7 @@ func parseInt64(_ bytes: ArraySlice<UInt8>) -> Int64? {
         let (a, o2) = m.addingReportingOverflow(Int64(b - 48))
         guard !o1, !o2 else { return nil }
         value = a
-        i += 1
+        bytes.formIndex(after: &i)
     }
     return negative ? -value : value
 }

@@ -5,6 +5,8 @@
 /// `tool.execute` row's `units` from the payload the chain's pass already has, rather than asking the
 /// server to extract it from every row a second time.
 enum JSONTopLevel {
+    private static let nullText = Array("null".utf8)
+
     static func value(_ key: [UInt8], in text: UnsafeRawBufferPointer) -> [UInt8]? {
         var i = 0
         let n = text.count
@@ -42,7 +44,12 @@ enum JSONTopLevel {
                 }
                 guard depth == 0 else { return nil }
             default:
-                while i < n, ![44, 125, 93, 32, 9, 10, 13].contains(text[i]) { i += 1 }
+                scan: while i < n {
+                    switch text[i] {
+                    case 44, 125, 93, 32, 9, 10, 13: break scan
+                    default: i += 1
+                    }
+                }
             }
             return start ..< i
         }
@@ -59,8 +66,8 @@ enum JSONTopLevel {
             guard let range = value() else { return nil }
             if name.count == key.count, zip(text[name], key).allSatisfy({ $0 == $1 }) {
                 if text[range.lowerBound] == 34 { return unescape(text[range.lowerBound + 1 ..< range.upperBound - 1]) }
-                let raw = Array(text[range])
-                return raw == Array("null".utf8) ? nil : raw
+                let raw = text[range]
+                return raw.elementsEqual(nullText) ? nil : Array(raw)
             }
             skipSpace()
             guard i < n, text[i] == 44 else { return nil }

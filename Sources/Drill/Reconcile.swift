@@ -42,20 +42,21 @@ public enum Reconcile {
     /// A usage event from a row of `usageQuery`.
     static func usageEvent(_ row: CopyBinaryReader.Row) -> Event? {
         guard row.count == 3, let id = row.integer(0), let tenant = row.field(1).flatMap(Tenant.init) else { return nil }
-        return Event(auditID: id, tenant: tenant, units: row.field(2).flatMap { parseInt64(ArraySlice($0)) })
+        return Event(auditID: id, tenant: tenant, units: row.field(2).flatMap { parseInt64($0) })
     }
 
     /// The audit side's event of one row, when it is billable (`tool.execute`): its units are the
     /// payload's top-level `units` (`payload->>'units'`), its time `occurred_at`. `id`, `tenant`,
     /// `occurredAt`, `action` and `payload` are columns of a binary COPY row (the payload as jsonb sends it).
     static func auditEvent(_ row: CopyBinaryReader.Row, id: Int, tenant: Int, occurredAt: Int, action: Int, payload: Int) -> Event? {
-        guard let act = row.field(action), act.elementsEqual(billableAction), let auditID = row.integer(id),
+        guard let act = row.field(action), act.count == billableAction.count, billableAction.withUnsafeBytes({ memcmp($0.baseAddress!, act.baseAddress!, act.count) == 0 }),
+              let auditID = row.integer(id),
               let t = row.field(tenant).flatMap(Tenant.init) else { return nil }
         var units: Int64?
         if var json = row.field(payload) {
             // jsonb's binary form is a version byte (1) followed by its text output.
             if json.first == 1 { json = UnsafeRawBufferPointer(rebasing: json.dropFirst()) }
-            units = JSONTopLevel.value(unitsKey, in: json).flatMap { parseInt64(ArraySlice($0)) }
+            units = JSONTopLevel.value(unitsKey, in: json).flatMap { parseInt64($0) }
         }
         return Event(auditID: auditID, tenant: t, units: units, occurredAt: row.integer(occurredAt).map { $0 &+ ChainCheck.postgresEpochMicros })
     }
@@ -97,39 +98,62 @@ public enum Reconcile {
         return merge
     }
 
-    /// The merge join, in id order on both sides.
+    /// The merge join, in id order on both sides. The usage events are a slice of one array sorted by
+    /// `audit_id` (as `usageQuery` orders them): a segment's merge, or the part up to the boundary, is a
+    /// slice found by binary search, never a copy of 1.78M events; their per-tenant tallies are counted
+    /// once, when the merge is finished or combined.
     struct Merge: Sendable {
-        let usage: [Event]
+        let usage: ArraySlice<Event>
         let boundary: Int64
         /// Usage events compared (`usage.count`, summed when segments are combined).
         var usageCount = 0
         /// Usage events of audit rows after the boundary (not compared).
         var beyond = 0
-        var next = 0
+        var next: Int
         var auditRows = 0
         var matched = 0
         var missingUsage: [Int64] = []
         var orphanUsage: [Int64] = []
         var duplicateUsage: [Int64] = []
         var mismatched: [Int64] = []
-        var perTenant: [Tenant: (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64)] = [:]
+        var perTenant: [Tenant: Tally] = [:]
+        /// Whether the usage events' own tallies are in `perTenant` yet.
+        private var usageTallied = false
         /// Audit rows written at or after this (acp_usage's snapshot less the billing lag) may lack their
         /// usage event: acp_usage was dumped before they were billed.
         var billedBefore: Int64?
         /// Such rows without a usage event (not compared).
         var unbilled = 0
 
+        typealias Tally = (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64)
+
+        /// - Parameter all: the usage events in `audit_id` order.
         init(usage all: [Event], boundary: Int64 = .max) {
-            self.boundary = boundary
-            usage = all.filter { $0.auditID <= boundary }
-            usageCount = usage.count
+            let end = boundary == .max ? all.endIndex : Self.firstIndex(in: all[...], from: boundary + 1)
+            self.init(slice: all[all.startIndex ..< end], boundary: boundary)
             beyond = all.count - usage.count
-            for e in usage { Self.add(&perTenant[e.tenant, default: (0, 0, 0, 0)], usageUnits: e.units ?? 0) }
+        }
+
+        private init(slice: ArraySlice<Event>, boundary: Int64) {
+            self.boundary = boundary
+            usage = slice
+            usageCount = slice.count
+            next = slice.startIndex
+        }
+
+        /// The index of the first event whose audit id is `id` or more (binary search; `events` is in id order).
+        static func firstIndex(in events: ArraySlice<Event>, from id: Int64) -> Int {
+            var (lo, hi) = (events.startIndex, events.endIndex)
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2
+                if events[mid].auditID < id { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
         }
 
         mutating func audit(_ a: Event) {
-            while next < usage.count, usage[next].auditID < a.auditID { orphanUsage.append(usage[next].auditID); next += 1 }
-            let billed = next < usage.count && usage[next].auditID == a.auditID
+            while next < usage.endIndex, usage[next].auditID < a.auditID { orphanUsage.append(usage[next].auditID); next += 1 }
+            let billed = next < usage.endIndex && usage[next].auditID == a.auditID
             if !billed, let cutoff = billedBefore, let t = a.occurredAt, t >= cutoff {
                 unbilled += 1
                 return
@@ -140,38 +164,47 @@ public enum Reconcile {
             let u = usage[next]
             next += 1
             if u.tenant != a.tenant || u.units != a.units || a.units == nil { mismatched.append(a.auditID) } else { matched += 1 }
-            while next < usage.count, usage[next].auditID == a.auditID { duplicateUsage.append(a.auditID); next += 1 }
+            while next < usage.endIndex, usage[next].auditID == a.auditID { duplicateUsage.append(a.auditID); next += 1 }
         }
 
         /// One row into its tenant's tally: one lookup of the tenant a row (two per row cost a tenth of the
         /// merge at 1.78M events).
-        private static func add(_ tally: inout (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64), auditUnits: Int64) {
+        private static func add(_ tally: inout Tally, auditUnits: Int64) {
             tally.auditCount += 1
             tally.auditUnits += auditUnits
         }
 
-        private static func add(_ tally: inout (auditCount: Int, auditUnits: Int64, usageCount: Int, usageUnits: Int64), usageUnits: Int64) {
+        private static func add(_ tally: inout Tally, usageUnits: Int64) {
             tally.usageCount += 1
             tally.usageUnits += usageUnits
+        }
+
+        /// The usage events' own counts and units, per tenant (once).
+        private mutating func tallyUsage() {
+            guard !usageTallied else { return }
+            usageTallied = true
+            for e in usage { Self.add(&perTenant[e.tenant, default: (0, 0, 0, 0)], usageUnits: e.units ?? 0) }
         }
 
         /// One merge per segment of the audit ids, each holding the usage events of its own ids (`starts`:
         /// each later segment's first id, ascending), to be fed concurrently and `combined` afterwards.
         func segments(startingAt starts: [Int64]) -> [Merge] {
-            let bounds = [Int64.min] + starts + [Int64.max]
-            return (0 ..< bounds.count - 1).map { k in
-                var m = Merge(usage: usage.filter { $0.auditID >= bounds[k] && $0.auditID < bounds[k + 1] }, boundary: boundary)
+            let cuts = [usage.startIndex] + starts.map { Self.firstIndex(in: usage, from: $0) } + [usage.endIndex]
+            return (0 ..< cuts.count - 1).map { k in
+                var m = Merge(slice: usage[cuts[k] ..< max(cuts[k], cuts[k + 1])], boundary: boundary)
                 m.billedBefore = billedBefore
                 m.beyond = k == 0 ? beyond : 0
                 return m
             }
         }
 
-        /// The segments' merges as one, each drained of its unmatched usage events first.
+        /// The segments' merges as one, each drained of its unmatched usage events and tallied first.
         static func combined(_ parts: [Merge]) -> Merge {
-            var out = Merge(usage: [], boundary: parts.first?.boundary ?? .max)
+            var out = Merge(slice: [], boundary: parts.first?.boundary ?? .max)
+            out.usageTallied = true
             for var p in parts {
                 p.drain()
+                p.tallyUsage()
                 out.usageCount += p.usageCount
                 out.beyond += p.beyond
                 out.auditRows += p.auditRows
@@ -191,11 +224,12 @@ public enum Reconcile {
 
         /// The usage events no audit row claimed are orphans.
         mutating func drain() {
-            while next < usage.count { orphanUsage.append(usage[next].auditID); next += 1 }
+            while next < usage.endIndex { orphanUsage.append(usage[next].auditID); next += 1 }
         }
 
         mutating func finish(replayed: Int = 0) -> Result {
             drain()
+            tallyUsage()
             func first(_ ids: [Int64]) -> String { ids.prefix(5).map(String.init).joined(separator: ", ") + (ids.count > 5 ? ", …" : "") }
             var problems: [String] = []
             if !missingUsage.isEmpty { problems.append("\(missingUsage.count) tool.execute audit row(s) without a usage event (audit ids \(first(missingUsage)))") }

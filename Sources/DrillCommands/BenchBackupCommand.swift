@@ -19,7 +19,7 @@ struct BenchBackupCommand: AsyncParsableCommand {
             database in turn, at the same compression level, so that the ratio measures the pipeline and not
             the level. With --s3-endpoint, both again into S3: acp-drill's streamed multipart upload against
             `pg_dump -Fc -Z1 | age | aws s3 cp -`. Prints both times, their ratios, the evidence's own share of
-            acp-drill's backup, and this process's peak RSS. Needs age, pg_dump (and aws) on the host.
+            acp-drill's backup (its queries on their own, and as they ran beside the dumps), and this process's peak RSS. Needs age, pg_dump (and aws) on the host.
             """)
     )
 
@@ -51,7 +51,9 @@ struct BenchBackupCommand: AsyncParsableCommand {
                 let script = "\(dir)/dump-one.sh"
                 try "set -o pipefail\n\(dump("\"$1\"")) > '\(dir)/'\"$1\".par.dump.age\n".write(toFile: script, atomically: true, encoding: .utf8)
                 // Alternated rounds (this machine's timings wander by ±15 %), each figure the median.
-                var samples: (ours: [Double], baseline: [Double], parallel: [Double], evidence: [Double], peak: Double) = ([], [], [], [], 0)
+                var samples: (ours: [Double], baseline: [Double], parallel: [Double], evidence: [Double], alone: [Double], peak: Double) = ([], [], [], [], [], 0)
+                let config = try BackupConfig.from(environment: base, repo: "\(dir)/ours", databasesFrom: nil, dryRun: false)
+                let evidenceRun = BackupRun(config: config, logger: logger)
                 // The machine's busy CPU time during the baseline (the source Postgres included): divided by
                 // the cores, the least time any schedule of the same work could take here.
                 var baselineCPU: [Double] = []
@@ -70,6 +72,8 @@ struct BenchBackupCommand: AsyncParsableCommand {
                     })
                     if let b0 = busy0, let b1 = Self.machineBusySeconds() { baselineCPU.append(b1 - b0) }
                     // The same shell pipelines, `jobs` at a time: what running them side by side gains on this machine.
+                    // The evidence's own cost: the same queries, each in its snapshot, with no pg_dump beside them.
+                    samples.alone.append(try await evidenceRun.evidenceAlone())
                     samples.parallel.append(try await timed {
                         try await shell("printf '%s\\n' \(databases.joined(separator: " ")) | xargs -P \(jobs) -n 1 bash '\(script)'", passEnv: ["PGPASSWORD": password])
                     })
@@ -91,8 +95,10 @@ struct BenchBackupCommand: AsyncParsableCommand {
                     print(String(format: "the baseline kept %.2f of the %.0f cores busy (%.1f CPU-s in %.1f s, the source Postgres included): the same work cannot take less than %.1f s here, at most %.2f× the baseline",
                                  cpu / baseline, cores, cpu, baseline, cpu / cores, baseline / (cpu / cores)))
                 }
+                let alone = mid(samples.alone)
+                print(String(format: "source evidence, its own cost: %.2f s for the eleven databases' queries on their own (sessions, sequences, catalog, exact counts), %.0f %% of the backup's time (goal ≤ 15 %%)", alone, 100 * alone / ours))
                 if let evidence {
-                    print(String(format: "source evidence: %.1f s of queries beside the dumps, %.0f %% of the backup's time (goal ≤ 15 %%)", evidence, 100 * evidence / ours))
+                    print(String(format: "  as run beside the dumps, each session's queries waiting for the cores pg_dump holds: %.1f s summed over the databases, %.0f %% of the backup's time", evidence, 100 * evidence / ours))
                 }
                 var peak = samples.peak
                 if let endpoint = s3Endpoint {

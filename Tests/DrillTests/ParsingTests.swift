@@ -127,6 +127,40 @@ import Testing
         #expect(!wrong.finish().passed, "a billed row within the lag is still compared")
     }
 
+    @Test("reconcile's merge cut into segments at any ids, fed apart and combined, finds what one merge finds: 300 random cases with orphans, duplicates, missing and wrong events, and a boundary")
+    func reconcileSegmentsCombine() {
+        var rng = SplitMix64(seed: 11)
+        let tenants = (0 ..< 4).map { Reconcile.Tenant(high: UInt64($0), low: 9) }
+        for _ in 0 ..< 300 {
+            let n = Int64(rng.next() % 60) + 1
+            var usage: [Reconcile.Event] = [], audit: [Reconcile.Event] = []
+            for id in 1 ... n {
+                let t = tenants[Int(rng.next() % 4)], units = Int64(rng.next() % 9)
+                switch rng.next() % 10 {
+                case 0: audit.append(.init(auditID: id, tenant: t, units: units))                     // no usage event
+                case 1: usage.append(.init(auditID: id, tenant: t, units: units))                     // no audit row
+                case 2: audit.append(.init(auditID: id, tenant: t, units: units)); usage += [.init(auditID: id, tenant: t, units: units), .init(auditID: id, tenant: t, units: units)]
+                case 3: audit.append(.init(auditID: id, tenant: t, units: units)); usage.append(.init(auditID: id, tenant: t, units: units + 1))
+                default: audit.append(.init(auditID: id, tenant: t, units: units)); usage.append(.init(auditID: id, tenant: t, units: units))
+                }
+            }
+            let boundary = rng.next() % 3 == 0 ? Int64(rng.next() % UInt64(n)) + 1 : Int64.max
+            var whole = Reconcile.Merge(usage: usage, boundary: boundary)
+            for a in audit where a.auditID <= boundary { whole.audit(a) }
+            let starts = Array(Set((0 ..< rng.next() % 4).map { _ in Int64(rng.next() % UInt64(n + 2)) + 1 })).sorted()
+            var parts = Reconcile.Merge(usage: usage, boundary: boundary).segments(startingAt: starts)
+            let bounds = [Int64.min] + starts + [Int64.max]
+            for a in audit where a.auditID <= boundary {
+                let k = (0 ..< parts.count).first { a.auditID >= bounds[$0] && a.auditID < bounds[$0 + 1] }!
+                parts[k].audit(a)
+            }
+            var combined = Reconcile.Merge.combined(parts)
+            let (w, c) = (whole.finish(), combined.finish())
+            #expect(w.passed == c.passed && w.evidence == c.evidence, "starts \(starts), boundary \(boundary):\n\(w.evidence)\n\(c.evidence)")
+            #expect(whole.usageCount + whole.beyond == usage.count)
+        }
+    }
+
     @Test("a tenant uuid prints as PostgreSQL prints it and orders as its text does")
     func reconcileTenant() {
         let bytes: [UInt8] = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07]

@@ -451,6 +451,22 @@ struct DrillSource {
         #expect(servers.isEmpty, "the floor's host PostgreSQL is still running: pids \(servers)")
     }
 
+    @Test("bench backup at scale 1 prints its figures, the evidence's own cost among them, and leaves no project")
+    func benchBackup() async throws {
+        let client = try await EngineFixture.connect()
+        let before = Set(try await Reaper.projects(client: client).map(\.name))
+        let (code, out, err) = try await runCLI(["bench", "backup", "--scale", "1", "--runs", "1"])
+        #expect(code == 0, "\(out)\n\(err)")
+        for figure in ["ratio: acp-drill", "the baseline kept", "source evidence, its own cost: ", "as run beside the dumps", "peak RSS"] {
+            #expect(out.contains(figure), "\(figure) in:\n\(out)")
+        }
+        let own = out.split(separator: "\n").first { $0.hasPrefix("source evidence, its own cost: ") }
+            .flatMap { Double($0.dropFirst("source evidence, its own cost: ".count).prefix { $0 != " " }) }
+        #expect((own ?? 0) > 0, "\(out)")
+        let left = Set(try await Reaper.projects(client: client).map(\.name)).subtracting(before).filter { $0.hasPrefix("acp_bench") }
+        #expect(left.isEmpty, "left: \(left)")
+    }
+
     @Test("any PostgreSQL databases: platform checks are skipped, the team's own checks decide")
     func anyDatabases() async throws {
         let source = try await DrillSource.make()
