@@ -48,7 +48,8 @@ public enum ChainCheck {
 
     /// Readers for the chain inside a drill: a core for the server and one for the hasher per reader. The
     /// checks stage runs beside it; measured on 2 cores at 2.49M rows, a second reader there made the
-    /// stage slower (5.4–6.5 s against 4.4–4.6 s), alone it made verify-chain faster (2.6 s against 3.3 s).
+    /// stage slower (5.4–6.5 s against 4.4–4.6 s; again after the pass started at once: 7.5–8.8 s against
+    /// 6.1–6.5 s), alone it made verify-chain faster (2.6 s against 3.3 s).
     public static var drillReaders: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }
 
     /// `verify`, also returning the roots and keys it read: one pass over the platform tables feeds
