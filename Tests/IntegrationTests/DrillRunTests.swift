@@ -430,12 +430,15 @@ struct DrillSource {
     func benchDrill() async throws {
         let client = try await EngineFixture.connect()
         let before = Set(try await Reaper.projects(client: client).map(\.name))
-        let (code, out, err) = try await runCLI(["bench", "drill", "--scale", "1"])
+        let (code, out, err) = try await runCLI(["bench", "drill", "--scale", "1", "--runs", "2"])
         #expect(code == 0, "\(out)\n\(err)")
-        for figure in ["restored at", "runbook / acp-drill", "verify-chain alone", "drill total"] {
+        for figure in ["restored at", "runbook / acp-drill", "verify-chain alone", "drill total", "(the run with the median share of 2)"] {
             #expect(out.contains(figure), "\(figure) in:\n\(out)")
         }
         #expect(out.contains("floor (host, no containers)"))
+        // Each run's checks share is printed, two of them.
+        let every = out.split(separator: "\n").first { $0.hasPrefix("  every run: ") }
+        #expect(every?.components(separatedBy: " %)").count == 3, "\(out)")
         // Other suites create projects meanwhile: only the bench's own (acp_bench_…) count; its drill's
         // sandbox was torn down when the teardown stage has a figure.
         let after = Set(try await Reaper.projects(client: client).map(\.name))
