@@ -174,9 +174,8 @@ public struct BackupRun: Sendable {
     /// snapshot while the session reads the rest of the evidence in it.
     func dump(_ db: String, key: String, to repo: any ObjectStore, environment env: [String: String], encrypt: ProcessPipeline.Step) async throws
         -> (object: Manifest.Object, evidence: DatabaseEvidence, evidenceSeconds: Double) {
-        let session = try await BlockingExecutor.run("backup") { try SnapshotSession(database: db, environment: env) }
+        let (session, sequences) = try await BlockingExecutor.run("backup") { try Self.openSnapshot(db, environment: env) }
         do {
-            let sequences = try await BlockingExecutor.run("backup") { try DatabaseEvidence.parseSequences(try session.line(for: EvidenceQuery.sequences + ";")) }
             let snapshot = session.snapshot
             let compress = config.compressLevel
             async let object = BlockingExecutor.run("backup") {
@@ -189,6 +188,18 @@ public struct BackupRun: Sendable {
             return (dumped, evidence, seconds)
         } catch {
             _ = try? await BlockingExecutor.run("backup") { session.close() }
+            throw error
+        }
+    }
+
+    /// A session holding `db`'s exported snapshot, and the sequences read in it before pg_dump starts. The
+    /// session is closed when the sequences cannot be read.
+    static func openSnapshot(_ db: String, environment env: [String: String]) throws -> (SnapshotSession, [String: Int64]) {
+        let session = try SnapshotSession(database: db, environment: env)
+        do {
+            return (session, try DatabaseEvidence.parseSequences(try session.line(for: EvidenceQuery.sequences + ";")))
+        } catch {
+            session.close()
             throw error
         }
     }
@@ -212,9 +223,8 @@ public struct BackupRun: Sendable {
         return try await BlockingExecutor.run("backup") { () throws -> Double in
             let t0 = ContinuousClock.now
             for db in databases {
-                let session = try SnapshotSession(database: db, environment: env)
+                let (session, sequences) = try Self.openSnapshot(db, environment: env)
                 defer { session.close() }
-                let sequences = try DatabaseEvidence.parseSequences(try session.line(for: EvidenceQuery.sequences + ";"))
                 _ = try Self.evidence(in: session, sequences: sequences)
             }
             return (ContinuousClock.now - t0).inSeconds

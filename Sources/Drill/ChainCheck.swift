@@ -151,8 +151,7 @@ public enum ChainCheck {
     /// start mid-table) and parallel workers (which interleave rows) are off for this read.
     static func readAsLaid(_ target: PostgresTarget, roots: [TransparencyRoot], keys: [HistoricalKey], sink: AuditPass.Segment?) async throws -> ChainVerifier? {
         struct OutOfOrder: Error {}
-        var laid = target
-        laid.sessionOptions = [target.sessionOptions, "-c synchronize_seqscans=off -c max_parallel_workers_per_gather=0"].compactMap { $0 }.joined(separator: " ")
+        let laid = target.adding(sessionOptions: "-c synchronize_seqscans=off -c max_parallel_workers_per_gather=0")
         let query = rowsQuery.replacingOccurrences(of: " ORDER BY id", with: "")
         let start = (verifier: ChainVerifier(roots: roots, keys: keys), hasher: RowHasher(), next: Int64(1))
         do {
@@ -177,9 +176,7 @@ public enum ChainCheck {
     /// schema, and no function or operator a dump defined (in `public`, ahead of `pg_catalog` through an
     /// `ALTER DATABASE … SET search_path`) can stand in for a built-in one.
     static func pinned(_ target: PostgresTarget) -> PostgresTarget {
-        var t = target
-        t.sessionOptions = [target.sessionOptions, "-c search_path=pg_catalog,pg_temp"].compactMap { $0 }.joined(separator: " ")
-        return t
+        target.adding(sessionOptions: "-c search_path=pg_catalog,pg_temp")
     }
 
     /// Each platform table present must be an ordinary table: a view, a materialized view, a foreign or

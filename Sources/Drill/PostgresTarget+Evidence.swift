@@ -10,9 +10,7 @@ extension PostgresTarget {
     /// `\gexec` through the backend.
     public func evidence(countedElsewhere tables: [String]) async throws -> (catalog: String, counts: String) {
         if directAddress != nil {
-            var target = self
-            target.sessionOptions = [sessionOptions, "-c search_path=pg_catalog -c row_security=off"].compactMap { $0 }.joined(separator: " ")
-            let pinned = target
+            let pinned = adding(sessionOptions: "-c search_path=pg_catalog -c row_security=off")
             async let catalog = pinned.query(EvidenceQuery.database)
             let generated = try await pinned.query(EvidenceQuery.counts(countedElsewhere: tables))
             guard let statement = generated.first?.first, generated.count == 1 else {

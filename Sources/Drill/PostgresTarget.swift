@@ -34,6 +34,13 @@ public struct PostgresTarget: Sendable {
         ["PGPASSWORD=\(password)", "PGUSER=\(user)", "PGHOST=127.0.0.1", "PGDATABASE=\(database)"] + (sessionOptions.map { ["PGOPTIONS=\($0)"] } ?? [])
     }
 
+    /// The same target with `options` (`-c name=value …`) added to its session settings.
+    public func adding(sessionOptions options: String) -> PostgresTarget {
+        var t = self
+        t.sessionOptions = [sessionOptions, options].compactMap { $0 }.joined(separator: " ")
+        return t
+    }
+
     /// The same server, another database.
     public func database(_ name: String) -> PostgresTarget {
         var t = self

@@ -71,9 +71,9 @@ struct BenchBackupCommand: AsyncParsableCommand {
                         }
                     })
                     if let b0 = busy0, let b1 = Self.machineBusySeconds() { baselineCPU.append(b1 - b0) }
-                    // The same shell pipelines, `jobs` at a time: what running them side by side gains on this machine.
                     // The evidence's own cost: the same queries, each in its snapshot, with no pg_dump beside them.
                     samples.alone.append(try await evidenceRun.evidenceAlone())
+                    // The same shell pipelines, `jobs` at a time: what running them side by side gains on this machine.
                     samples.parallel.append(try await timed {
                         try await shell("printf '%s\\n' \(databases.joined(separator: " ")) | xargs -P \(jobs) -n 1 bash '\(script)'", passEnv: ["PGPASSWORD": password])
                     })

@@ -16,7 +16,7 @@ struct Figures: Sendable {
     /// The same drill on a swarm, by the number of nodes its Postgres instances were spread over.
     var swarm: [(nodes: Int, report: DrillReport)] = []
 
-    func oursStage(_ name: String) -> DrillReport.Stage? { ours?.stages.first { $0.name == name } }
+    func oursStage(_ name: String) -> DrillReport.Stage? { ours?.stage(name) }
 
     /// From the drill's start until its last database was restored (the restore stage's end).
     var oursRestoredAt: Double? { oursStage("restore").map { $0.offsetSeconds + $0.seconds } }
@@ -67,9 +67,9 @@ struct Figures: Sendable {
             Swift.print(String(format: "acp-drill restore / floor restore: %.2f× (goal ≤ 1.3×)", r))
         }
         for (nodes, r) in swarm {
-            let stage = { (name: String) in r.stages.first { $0.name == name }?.seconds }
+            let stage = { (name: String) in r.stage(name)?.seconds }
             guard let total = stage("total"), let engine = oursStage("total")?.seconds, engine > 0 else { continue }
-            let restored = r.stages.first { $0.name == "restore" }.map { $0.offsetSeconds + $0.seconds }
+            let restored = r.stage("restore").map { $0.offsetSeconds + $0.seconds }
             var line = String(format: "on the swarm, Postgres on %d node(s): drill %.1f s = %.2f× the drill on one engine", nodes, total, total / engine)
             if let restored, let ours = oursRestoredAt, ours > 0 { line += String(format: "; restored at %.1f s = %.2f×", restored, restored / ours) }
             for name in ["provision", "decrypt", "restore", "checks", "teardown"] {
@@ -98,7 +98,7 @@ struct Figures: Sendable {
 
     /// A drill's checks stage and its total, in seconds.
     static func checksShare(_ r: DrillReport) -> (checks: Double, total: Double)? {
-        guard let c = r.stages.first(where: { $0.name == "checks" })?.seconds, let t = r.stages.first(where: { $0.name == "total" })?.seconds, t > 0 else { return nil }
+        guard let c = r.stage("checks")?.seconds, let t = r.stage("total")?.seconds, t > 0 else { return nil }
         return (c, t)
     }
 
@@ -127,7 +127,7 @@ struct Figures: Sendable {
             if let c = f.chainRate { parts.append(String(format: "verify-chain %.0fk rows/s", Double(c.rows) / c.seconds / 1000)) }
             if let t = f.oursStage("total") { parts.append(String(format: "drill %.1f s", t.seconds)) }
             for (nodes, r) in f.swarm {
-                if let t = r.stages.first(where: { $0.name == "total" })?.seconds, let e = f.oursStage("total")?.seconds, e > 0 {
+                if let t = r.stage("total")?.seconds, let e = f.oursStage("total")?.seconds, e > 0 {
                     parts.append(String(format: "swarm on %d node(s) %.2f×", nodes, t / e))
                 }
             }
@@ -142,4 +142,9 @@ struct Figures: Sendable {
 
     func fmt(_ s: Double) -> String { String(format: "%.2f s", s) }
     func mb(_ b: Int64) -> String { String(format: "%.1f MB", Double(b) / 1e6) }
+}
+
+extension DrillReport {
+    /// The stage (or per-database step) named `name`, as the report recorded it.
+    func stage(_ name: String) -> Stage? { stages.first { $0.name == name } }
 }
