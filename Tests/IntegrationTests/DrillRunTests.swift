@@ -426,24 +426,30 @@ struct DrillSource {
         await source.close()
     }
 
-    @Test("bench drill at scale 1 prints its figures and leaves nothing: no project, no scratch, no host server")
-    func benchDrill() async throws {
+    /// Runs a `bench` command through the CLI: it exits 0, prints every one of `figures`, and leaves no
+    /// project of its own (`acp_bench_…`; other suites create projects meanwhile). Returns its output.
+    func bench(_ arguments: [String], printing figures: [String]) async throws -> String {
         let client = try await EngineFixture.connect()
         let before = Set(try await Reaper.projects(client: client).map(\.name))
-        let (code, out, err) = try await runCLI(["bench", "drill", "--scale", "1", "--runs", "2"])
+        let (code, out, err) = try await runCLI(["bench"] + arguments)
         #expect(code == 0, "\(out)\n\(err)")
-        for figure in ["restored at", "runbook / acp-drill", "verify-chain alone", "drill total", "(the run with the median share of 2)"] {
+        for figure in figures {
             #expect(out.contains(figure), "\(figure) in:\n\(out)")
         }
-        #expect(out.contains("floor (host, no containers)"))
+        let left = Set(try await Reaper.projects(client: client).map(\.name)).subtracting(before).filter { $0.hasPrefix("acp_bench") }
+        #expect(left.isEmpty, "left: \(left)")
+        return out
+    }
+
+    @Test("bench drill at scale 1 prints its figures and leaves nothing: no project, no scratch, no host server")
+    func benchDrill() async throws {
+        let out = try await bench(["drill", "--scale", "1", "--runs", "2"],
+                                  printing: ["restored at", "runbook / acp-drill", "verify-chain alone", "drill total", "(the run with the median share of 2)",
+                                             "floor (host, no containers)"])
         // Each run's checks share is printed, two of them.
         let every = out.split(separator: "\n").first { $0.hasPrefix("  every run: ") }
         #expect(every?.components(separatedBy: " %)").count == 3, "\(out)")
-        // Other suites create projects meanwhile: only the bench's own (acp_bench_…) count; its drill's
-        // sandbox was torn down when the teardown stage has a figure.
-        let after = Set(try await Reaper.projects(client: client).map(\.name))
-        let left = after.subtracting(before).filter { $0.hasPrefix("acp_bench") }
-        #expect(left.isEmpty, "left: \(left)")
+        // Its drill's sandbox was torn down when the teardown stage has a figure.
         #expect(out.split(separator: "\n").contains { $0.hasPrefix("teardown") && !$0.dropFirst(14).hasPrefix("—") })
         let tmp = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
         #expect(!tmp.contains { $0.hasPrefix("acp-bench-drill-") || $0.hasPrefix("acp-bench-floor-") || $0.hasPrefix("acp-drill-scratch-") })
@@ -456,18 +462,11 @@ struct DrillSource {
 
     @Test("bench backup at scale 1 prints its figures, the evidence's own cost among them, and leaves no project")
     func benchBackup() async throws {
-        let client = try await EngineFixture.connect()
-        let before = Set(try await Reaper.projects(client: client).map(\.name))
-        let (code, out, err) = try await runCLI(["bench", "backup", "--scale", "1", "--runs", "1"])
-        #expect(code == 0, "\(out)\n\(err)")
-        for figure in ["ratio: acp-drill", "the baseline kept", "source evidence, its own cost: ", "as run beside the dumps", "peak RSS"] {
-            #expect(out.contains(figure), "\(figure) in:\n\(out)")
-        }
+        let out = try await bench(["backup", "--scale", "1", "--runs", "1"],
+                                  printing: ["ratio: acp-drill", "the baseline kept", "source evidence, its own cost: ", "as run beside the dumps", "peak RSS"])
         let own = out.split(separator: "\n").first { $0.hasPrefix("source evidence, its own cost: ") }
             .flatMap { Double($0.dropFirst("source evidence, its own cost: ".count).prefix { $0 != " " }) }
         #expect((own ?? 0) > 0, "\(out)")
-        let left = Set(try await Reaper.projects(client: client).map(\.name)).subtracting(before).filter { $0.hasPrefix("acp_bench") }
-        #expect(left.isEmpty, "left: \(left)")
     }
 
     @Test("any PostgreSQL databases: platform checks are skipped, the team's own checks decide")
